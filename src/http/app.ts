@@ -1,0 +1,103 @@
+/**
+ * The core Hono app: request ids, access logging, security headers, the
+ * body limit, credentials, then every router under its own prefix, and one
+ * place that turns errors into answers.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
+import type { Database } from "../../db/client.ts";
+import { Problem, isProblem } from "../errors.ts";
+import { redactUrl } from "../log.ts";
+import type { Logger } from "../log.ts";
+import { credentials } from "./auth.ts";
+import type { AppEnv } from "./env.ts";
+import { internalError, renderProblem } from "./respond.ts";
+import type { Router } from "./router.ts";
+
+/** What the runtime tells the app about the connection. */
+export interface ConnectionInfo {
+  remoteAddress?: string;
+}
+
+export interface CoreAppOptions {
+  db: Database;
+  log: Logger;
+  routers: Router[];
+  /** The largest body a route may receive, in bytes. */
+  bodyLimitFor(method: string, path: string): Promise<number> | number;
+}
+
+let lastRequestId = Math.floor(Math.random() * 1_000_000) * 1000;
+
+export function createCoreApp(options: CoreAppOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const requestId = ++lastRequestId;
+    const started = performance.now();
+    c.set("requestId", requestId);
+    c.set("log", options.log.child({ request_id: requestId }));
+    const info = (c.env ?? {}) as ConnectionInfo;
+    c.set("sourceAddress", info.remoteAddress ?? "unknown");
+    await next();
+    c.header("X-Request-Id", String(requestId));
+    const url = new URL(c.req.url);
+    options.log.info(
+      {
+        request_id: requestId,
+        method: c.req.method,
+        path: redactUrl(url.pathname + url.search),
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+        source: c.get("sourceAddress"),
+        login: c.get("principal")?.login,
+      },
+      "request",
+    );
+  });
+
+  app.use(secureHeaders({ strictTransportSecurity: "max-age=31536000" }));
+
+  app.use(async (c, next) => {
+    const maxSize = await options.bodyLimitFor(c.req.method, c.req.path);
+    return bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new Problem(
+          413,
+          "body_too_large",
+          "Body too large",
+          `The body is larger than the ${maxSize} bytes this route accepts.`,
+        );
+      },
+    })(c, next);
+  });
+
+  app.use(credentials(options.db));
+
+  for (const router of options.routers) app.route(router.prefix, router.app);
+
+  app.notFound((c) =>
+    renderProblem(
+      c,
+      new Problem(
+        404,
+        "not_found",
+        "Not found",
+        `No route ${c.req.method} ${c.req.path}: see /api/docs for the API reference.`,
+      ),
+    ),
+  );
+
+  app.onError((error, c) => {
+    if (isProblem(error)) return renderProblem(c, error);
+    const requestId = c.get("requestId");
+    (c.get("log") ?? options.log).error({ err: error }, "unhandled error");
+    return renderProblem(c, internalError(requestId));
+  });
+
+  return app;
+}

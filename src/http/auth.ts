@@ -1,0 +1,114 @@
+/**
+ * API-key authentication. A key may come as `Authorization: Bearer`, as an
+ * `api_key` query parameter or as an `api_key` form field (Threat Grid
+ * clients send it those ways); two different keys in one request are
+ * refused rather than guessed between.
+ *
+ * @module
+ */
+import { eq } from "drizzle-orm";
+import type { MiddlewareHandler } from "hono";
+import type { Database } from "../../db/client.ts";
+import { users } from "../../db/schema.ts";
+import { INACTIVE_MESSAGE, Problem, badRequest, forbidden, unauthorized } from "../errors.ts";
+import { findLiveKey } from "../services/keys.ts";
+import type { Access } from "./access.ts";
+import { isForm, readForm, single } from "./body.ts";
+import type { AppEnv, Principal } from "./env.ts";
+
+async function presentedKeys(c: Parameters<MiddlewareHandler<AppEnv>>[0]): Promise<string[]> {
+  const keys: string[] = [];
+  const header = c.req.header("authorization");
+  if (header !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) {
+      throw unauthorized(
+        "The Authorization header must be \"Bearer <api key>\"; no other scheme is accepted here.",
+      );
+    }
+    keys.push(match[1]);
+  }
+  const query = c.req.queries("api_key");
+  if (query) keys.push(...query);
+  if (c.req.method !== "GET" && c.req.method !== "HEAD" && isForm(c)) {
+    const form = await readForm(c);
+    const field = form.api_key;
+    for (const value of Array.isArray(field) ? field : field === undefined ? [] : [field]) {
+      if (typeof value === "string") keys.push(value);
+    }
+  }
+  return keys.filter((k) => k.length > 0);
+}
+
+export async function resolvePrincipal(db: Database, key: string): Promise<Principal | null> {
+  if (key.length > 200) return null;
+  const row = await findLiveKey(db.orm, key);
+  if (!row) return null;
+  const user = await db.orm.select().from(users).where(eq(users.id, row.userId)).get();
+  if (!user) return null;
+  return {
+    userId: user.id,
+    login: user.login,
+    role: user.role,
+    organizationId: user.organizationId,
+    active: user.active,
+    device: user.device,
+    keyId: row.id,
+  };
+}
+
+/** Resolves the request's key, if it has one, without deciding access. */
+export function credentials(db: Database): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const keys = await presentedKeys(c);
+    const distinct = [...new Set(keys)];
+    if (distinct.length > 1) {
+      throw badRequest(
+        "conflicting_credentials",
+        "The request carries two different API keys (header, query or form): send exactly one.",
+      );
+    }
+    c.set("credential", null);
+    c.set("principal", null);
+    if (distinct.length === 1) {
+      const principal = await resolvePrincipal(db, distinct[0]);
+      c.set("credential", { key: distinct[0], principal });
+      c.set("principal", principal);
+    }
+    await next();
+  };
+}
+
+/** Enforces a route's access rule. */
+export function guard(access: Access): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (access.open) return next();
+    const credential = c.get("credential");
+    if (!credential) {
+      throw unauthorized(
+        "This route needs an API key: send it as \"Authorization: Bearer <key>\".",
+      );
+    }
+    const principal = credential.principal;
+    if (!principal) {
+      throw unauthorized(
+        "The API key is unknown or was revoked: use the current key, or ask an administrator for a new one.",
+      );
+    }
+    if (!principal.active && !access.inactive) throw forbidden("user_inactive", INACTIVE_MESSAGE);
+    if (!access.roles.includes(principal.role)) {
+      throw forbidden(
+        "role_forbidden",
+        `A ${principal.role} may not call this route; it is for: ${access.roles.join(", ")}.`,
+      );
+    }
+    return next();
+  };
+}
+
+/** The principal of a guarded route (set by {@link guard}). */
+export function principalOf(c: { get(key: "principal"): Principal | null }): Principal {
+  const principal = c.get("principal");
+  if (!principal) throw new Problem(401, "unauthorized", "Unauthorized", "No API key was sent.");
+  return principal;
+}

@@ -1,0 +1,48 @@
+/**
+ * Structured logging: one JSON object per line, named after the plugin that
+ * writes it. Secrets are redacted by path so that a careless field never
+ * reaches the log.
+ *
+ * @module
+ */
+import pino from "pino";
+import type { LogLevel } from "./config.ts";
+
+export type Logger = pino.Logger;
+
+const REDACTED_PATHS = [
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "password",
+  "*.password",
+  "api_key",
+  "*.api_key",
+  "apiKey",
+  "*.apiKey",
+  "private_key",
+  "*.private_key",
+  "passphrase",
+  "*.passphrase",
+];
+
+export function createLogger(
+  level: LogLevel,
+  destination?: pino.DestinationStream,
+): Logger {
+  return pino(
+    {
+      level,
+      base: { app: "portico" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    },
+    destination ?? pino.destination({ fd: 1, sync: true }),
+  );
+}
+
+/** A URL's path and query with every `api_key` value replaced. */
+export function redactUrl(pathAndQuery: string): string {
+  return pathAndQuery.replace(/([?&]api_key=)[^&#]*/gi, "$1[redacted]");
+}

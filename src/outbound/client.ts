@@ -1,0 +1,105 @@
+/**
+ * The kernel's outbound HTTPS client, given to plugins as `ctx.outbound`.
+ * It trusts exactly the administrator's CA store (never the system roots
+ * nor `NODE_EXTRA_CA_CERTS` / `SSL_CERT_FILE`), reaches only addresses the
+ * policy allows, and keeps no connection between requests.
+ *
+ * @module
+ */
+
+import { usableAnchors } from "./anchors.ts";
+import { type ConnectionCheck, type CheckOptions, runCheck } from "./check.ts";
+import { OutboundError } from "./errors.ts";
+import type { Cidr } from "./ip.ts";
+import { type Resolver, resolveServiceTarget } from "./resolve.ts";
+import { type OutboundRequest, type OutboundResponse, exchange } from "./transport.ts";
+
+export type { OutboundRequest, OutboundResponse } from "./transport.ts";
+export type { CheckOptions, CheckStep, ConnectionCheck } from "./check.ts";
+
+/** How the client is built; the kernel passes the CA store and `PORTICO_OUTBOUND_ALLOW`. */
+export interface OutboundClientOptions {
+  /**
+   * The PEM certificates to trust, read again before every request and
+   * check, so a CA removed from the store is not trusted by the next one.
+   * A pinned self-signed server certificate counts as an anchor. An entry
+   * may hold a bundle; blocks that do not parse as X.509 are skipped.
+   */
+  trustAnchors: () => Promise<string[]> | string[];
+  /** Extra ranges the client may reach, parsed from `PORTICO_OUTBOUND_ALLOW`. */
+  allow: readonly Cidr[];
+  /** The limit for lookup, connect, TLS and the whole response. Default is 15000 ms. */
+  timeoutMs?: number;
+  /** The `User-Agent` sent unless a request sets its own. Default is `Portico`. */
+  userAgent?: string;
+  /** The resolver; default is the operating system's. Tests map names with it. */
+  resolve?: Resolver;
+  /** The largest response body kept, in bytes. Default is 65536. */
+  maxBodyBytes?: number;
+}
+
+/** The outbound client. */
+export interface OutboundClient {
+  /**
+   * Sends one request and returns the response, whatever its status; a 3xx
+   * is returned, not followed.
+   *
+   * @throws {OutboundError} when no response was received; its `kind` says why.
+   */
+  request(url: string, request: OutboundRequest): Promise<OutboundResponse>;
+  /**
+   * Tries the lookup, TCP, TLS and HTTP steps one after the other and says
+   * which one failed and what the administrator can do. Never throws.
+   */
+  check(url: string, options?: CheckOptions): Promise<ConnectionCheck>;
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Creates the outbound client.
+ *
+ * @example
+ * const outbound = createOutboundClient({ trustAnchors: () => store.pems(), allow: [] });
+ * const res = await outbound.request("https://amp.example.com/dispositions", {
+ *   method: "POST",
+ *   headers: { authorization: basic, "content-type": "application/json" },
+ *   body: JSON.stringify(update),
+ * });
+ */
+export function createOutboundClient(options: OutboundClientOptions): OutboundClient {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const userAgent = options.userAgent ?? "Portico";
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const anchors = async () => usableAnchors(await options.trustAnchors());
+
+  return {
+    async request(url, request) {
+      const started = Date.now();
+      const trusted = await anchors();
+      if (trusted.length === 0) {
+        const message =
+          "The CA store holds no usable certificate, so no outbound request is sent: " +
+          "add the service's certificate or its CA under CA certificates";
+        throw new OutboundError("no_trust_anchors", message);
+      }
+
+      const checked = await resolveServiceTarget(url, options.allow, options.resolve, timeoutMs);
+      if (!checked.ok) throw new OutboundError(checked.code, checked.message);
+
+      const timeLeft = Math.max(1, timeoutMs - (Date.now() - started));
+      return exchange(checked.target, request, {
+        anchors: trusted,
+        timeoutMs: timeLeft,
+        userAgent,
+        maxBodyBytes,
+      });
+    },
+
+    async check(url, checkOptions = {}) {
+      const deps = { anchors, allow: options.allow, resolve: options.resolve };
+      return runCheck(url, checkOptions, { ...deps, timeoutMs, userAgent, maxBodyBytes });
+    },
+  };
+}

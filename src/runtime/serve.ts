@@ -1,0 +1,53 @@
+/**
+ * `portico serve`: boots the appliance and serves its interfaces until
+ * SIGTERM or SIGINT, then shuts down in order.
+ *
+ * @module
+ */
+import { ADMIN_KEY_FILE } from "../first-boot.ts";
+import { boot } from "./boot.ts";
+import { listen } from "./bun-server.ts";
+import type { Listener } from "./bun-server.ts";
+
+export async function serve(env: Record<string, string | undefined>): Promise<void> {
+  const { config, log, appliance } = await boot(env);
+  const listeners: Listener[] = [await listen(appliance, { iface: "clean", port: config.cleanPort }, log)];
+  if (config.adminPort) {
+    listeners.push(await listen(appliance, { iface: "admin", port: config.adminPort }, log));
+  }
+  const hostname = await appliance.kernel.settings.get<string>(appliance.db.orm, "appliance.hostname");
+  const clean = listeners[0];
+  const keyHint = config.adminApiKey
+    ? "the administrator's API key is PORTICO_ADMIN_API_KEY"
+    : `the administrator's API key is in ${config.dataDir}/${ADMIN_KEY_FILE} (written on first boot)`;
+  log.info(
+    {
+      url: `https://${hostname}:${clean.port}/`,
+      hostname,
+      fingerprint_sha256: clean.fingerprint,
+      data_dir: config.dataDir,
+      database: appliance.db.kind,
+      admin_key_file: config.adminApiKey ? null : `${config.dataDir}/${ADMIN_KEY_FILE}`,
+    },
+    "portico is serving",
+  );
+  process.stderr.write(
+    `\nPortico is serving https://${hostname}:${clean.port}/\n` +
+      `  certificate: self-signed or uploaded, for ${hostname} (sha256 ${clean.fingerprint})\n` +
+      `  download it: GET /api/v1/tls/clean/certificate.pem\n` +
+      `  ${keyHint}\n\n`,
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    await Promise.all(listeners.map((l) => l.stop()));
+    await appliance.stop();
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
