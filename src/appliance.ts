@@ -19,7 +19,9 @@ import { createCoreApp } from "./http/app.ts";
 import { guard } from "./http/auth.ts";
 import type { AppEnv } from "./http/env.ts";
 import { Router } from "./http/router.ts";
-import { tlsIdentityPoint } from "./identity.ts";
+import { tlsIdentityPoint, trustAnchorsPoint } from "./identity.ts";
+import { createOutboundClient } from "./outbound/client.ts";
+import type { OutboundClient } from "./outbound/client.ts";
 import type { InterfaceName, TlsMaterial } from "./identity.ts";
 import type { KernelContext } from "./kernel-context.ts";
 import { MIB, defineKernelSettings } from "./kernel-settings.ts";
@@ -112,6 +114,16 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
       extensions: new ExtensionRegistry(),
     };
 
+    const outbound = createOutboundClient({
+      trustAnchors: async () => {
+        const providers = kernel.extensions.get(trustAnchorsPoint);
+        const lists = await Promise.all(providers.map((p) => p.impl.anchors()));
+        return lists.flat();
+      },
+      allow: config.outboundAllow,
+      userAgent: `portico/${KERNEL_VERSION}`,
+    });
+
     const routers: Router[] = [];
     const kernelRouter = (prefix: string) => {
       const router = new Router(prefix, guard);
@@ -138,7 +150,16 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
 
     for (const plugin of ordered) {
       try {
-        await setUpPlugin(plugin, { kernel, masterKey, options, routers, starts, stops, jobs });
+        await setUpPlugin(plugin, {
+          kernel,
+          outbound,
+          masterKey,
+          options,
+          routers,
+          starts,
+          stops,
+          jobs,
+        });
         loaded.push({ id: plugin.id, version: plugin.version, status: "running", error: null });
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
@@ -217,6 +238,7 @@ async function seedHostname(db: Database, settings: Settings, configured: string
 
 interface SetupScope {
   kernel: KernelContext;
+  outbound: OutboundClient;
   masterKey: Uint8Array;
   options: ApplianceOptions;
   routers: Router[];
@@ -256,6 +278,7 @@ async function setUpPlugin(plugin: Plugin, scope: SetupScope): Promise<void> {
     clock: kernel.clock,
     events: {
       emit: (tx, type, payload) => kernel.events.emit(tx, type, payload),
+      inTransaction: (type, handler) => kernel.events.inTransaction(type, handler),
       on: (type, handler, opts) =>
         kernel.events.subscribe(`${plugin.id}:${opts?.name ?? type}`, type, handler, {
           timeoutMs: opts?.timeoutMs,
@@ -263,6 +286,7 @@ async function setUpPlugin(plugin: Plugin, scope: SetupScope): Promise<void> {
         }),
     },
     secrets: await createSealer(scope.masterKey, plugin.id),
+    outbound: scope.outbound,
     audit: kernel.audit,
     settings: kernel.settings,
     route(prefix) {

@@ -7,6 +7,8 @@
  */
 import * as v from "valibot";
 import { issuePointer } from "./errors.ts";
+import { parseOutboundAllow } from "./outbound/address-policy.ts";
+import type { Cidr } from "./outbound/ip.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -22,8 +24,10 @@ export interface Config {
   secretKey?: Uint8Array;
   adminApiKey?: string;
   plugins: string[];
-  outboundAllow: string[];
-  trustedProxies: string[];
+  /** Ranges the outbound client may reach beyond the default policy. */
+  outboundAllow: Cidr[];
+  /** Peers whose X-Forwarded-For is believed. */
+  trustedProxies: Cidr[];
   logLevel: LogLevel;
 }
 
@@ -88,8 +92,8 @@ const EnvSchema = v.object({
     ),
   ),
   PORTICO_PLUGINS: v.optional(list, ""),
-  PORTICO_OUTBOUND_ALLOW: v.optional(list, ""),
-  PORTICO_TRUSTED_PROXIES: v.optional(list, ""),
+  PORTICO_OUTBOUND_ALLOW: v.optional(v.string(), ""),
+  PORTICO_TRUSTED_PROXIES: v.optional(v.string(), ""),
   PORTICO_LOG_LEVEL: v.optional(
     v.picklist(["debug", "info", "warn", "error"], "PORTICO_LOG_LEVEL must be debug, info, warn or error"),
     "info",
@@ -114,6 +118,15 @@ export function loadConfig(
     );
   }
   const e = result.output;
+  const allow = parseOutboundAllow(e.PORTICO_OUTBOUND_ALLOW);
+  const proxies = parseOutboundAllow(e.PORTICO_TRUSTED_PROXIES);
+  const cidrProblems = [
+    ...(allow.ok ? [] : [allow.message]),
+    ...(proxies.ok
+      ? []
+      : [proxies.message.replace(/^PORTICO_OUTBOUND_ALLOW/, "PORTICO_TRUSTED_PROXIES")]),
+  ];
+  if (!allow.ok || !proxies.ok) throw new ConfigError(cidrProblems);
   const dataDir = e.PORTICO_DATA_DIR.replace(/\/+$/, "") || "/";
   return {
     hostname: e.PORTICO_HOSTNAME ?? defaults.hostname,
@@ -125,8 +138,8 @@ export function loadConfig(
     secretKey: e.PORTICO_SECRET_KEY,
     adminApiKey: e.PORTICO_ADMIN_API_KEY,
     plugins: e.PORTICO_PLUGINS,
-    outboundAllow: e.PORTICO_OUTBOUND_ALLOW,
-    trustedProxies: e.PORTICO_TRUSTED_PROXIES,
+    outboundAllow: allow.cidrs,
+    trustedProxies: proxies.cidrs,
     logLevel: e.PORTICO_LOG_LEVEL,
   };
 }

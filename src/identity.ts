@@ -39,3 +39,14 @@ export const userDetailsPoint = defineExtensionPoint<UserDetailsSection>(
   "kernel",
   "user-details",
 );
+
+/** The CA certificates the outbound client trusts, read before every request. */
+export interface TrustAnchorsProvider {
+  /** PEM certificates of the active (unexpired) anchors. */
+  anchors(): Promise<string[]>;
+}
+
+export const trustAnchorsPoint = defineExtensionPoint<TrustAnchorsProvider>(
+  "kernel",
+  "trust-anchors",
+);

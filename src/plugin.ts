@@ -16,7 +16,13 @@ import type { Migration } from "./migrate.ts";
 import type { Sealer } from "./secrets.ts";
 import type { AuditLog } from "./services/audit.ts";
 import type { Clock } from "./services/clock.ts";
-import type { EventHandler, EventPayloads, EventType } from "./services/events.ts";
+import type {
+  EventHandler,
+  EventPayloads,
+  EventType,
+  TransactionalHandler,
+} from "./services/events.ts";
+import type { OutboundClient } from "./outbound/client.ts";
 import type { Settings } from "./services/settings.ts";
 
 export const PLUGIN_BRAND = "portico.plugin/1";
@@ -70,6 +76,11 @@ export interface PluginEvents {
    * time limit; a handler that throws or times out is retried later.
    */
   on(type: EventType, handler: EventHandler, options?: { name?: string; timeoutMs?: number }): void;
+  /**
+   * Runs `handler` inside the transaction of every emit of `type`; if it
+   * throws, the change that emitted the event is rolled back too.
+   */
+  inTransaction(type: EventType, handler: TransactionalHandler): void;
 }
 
 /** What the kernel gives a plugin. */
@@ -88,6 +99,12 @@ export interface PluginContext<C = unknown> {
   readonly secrets: Sealer;
   readonly audit: AuditLog;
   readonly settings: Settings;
+  /**
+   * HTTPS to the outside that trusts exactly the administrator's CA store
+   * (provided through {@link trustAnchorsPoint}) and refuses loopback,
+   * link-local and metadata addresses.
+   */
+  readonly outbound: OutboundClient;
   /** The router for one of the prefixes this plugin declared. */
   route(prefix: string): Router;
   provide<T>(point: ExtensionPoint<T>, impl: T): void;

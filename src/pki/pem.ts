@@ -230,7 +230,7 @@ function decodePemCertificates(text: string, path: string): PkiResult<Uint8Array
 
 function parseCertificate(der: Uint8Array): Uint8Array[] | undefined {
   try {
-    new X509Certificate(der);
+    new X509Certificate(der as Uint8Array<ArrayBuffer>);
     return [der];
   } catch {
     return undefined;
@@ -268,7 +268,7 @@ function parseCertificateOrPkcs7(der: Uint8Array): Uint8Array[] | undefined {
   if (single) return single;
   if (!looksLikePkcs7(der)) return undefined;
   try {
-    const bundle = new X509Certificates(der);
+    const bundle = new X509Certificates(der as Uint8Array<ArrayBuffer>);
     return bundle.length > 0 ? bundle.map((cert) => new Uint8Array(cert.rawData)) : undefined;
   } catch {
     return undefined;

@@ -31,7 +31,8 @@ export interface CertificateSummary {
 
 /** Accepts a parsed certificate or its DER. */
 export function asCertificate(cert: X509Certificate | Uint8Array): X509Certificate {
-  return cert instanceof X509Certificate ? cert : new X509Certificate(cert);
+  return cert instanceof X509Certificate ? cert
+    : new X509Certificate(cert as Uint8Array<ArrayBuffer>);
 }
 
 /** The DER of a certificate. */

@@ -37,6 +37,12 @@ export interface EventRecord<T = Record<string, unknown>> {
 
 export type EventHandler = (event: EventRecord) => Promise<void> | void;
 
+/**
+ * Runs inside the emitting transaction: what it writes commits or rolls
+ * back with the change itself (e.g. one delivery row per service).
+ */
+export type TransactionalHandler = (tx: Executor, event: EventRecord) => Promise<void>;
+
 interface Subscription {
   subscriber: string;
   type: string;
@@ -55,6 +61,7 @@ const BACKOFF_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
 
 export class EventBus {
   private readonly subscriptions: Subscription[] = [];
+  private readonly hooks: { type: string; handler: TransactionalHandler }[] = [];
   private readonly holder = crypto.randomUUID();
 
   constructor(
@@ -85,6 +92,11 @@ export class EventBus {
     });
   }
 
+  /** Registers a handler that runs in the transaction of every emit of `type`. */
+  inTransaction(type: EventType, handler: TransactionalHandler): void {
+    this.hooks.push({ type, handler });
+  }
+
   /** Writes an event and its dispatch rows in the caller's transaction. */
   async emit<K extends EventType>(
     tx: Executor,
@@ -97,6 +109,13 @@ export class EventBus {
       .insert(events)
       .values({ eventId, type, payload: payload as Record<string, unknown>, createdAt })
       .returning({ id: events.id });
+    const record: EventRecord = {
+      id: eventId,
+      type,
+      payload: payload as Record<string, unknown>,
+      createdAt,
+    };
+    for (const hook of this.hooks) if (hook.type === type) await hook.handler(tx, record);
     const subscribers = this.subscriptions.filter((s) => s.type === type);
     if (subscribers.length > 0) {
       await tx.insert(eventDispatches).values(

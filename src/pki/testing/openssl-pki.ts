@@ -196,7 +196,10 @@ function keyArgs(type: "leaf" | "other" | TestKeyType): string[] {
     return ["-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${type.slice(4)}`];
   }
   if (type === "ed25519") return ["-algorithm", "ed25519"];
-  const curve = { "ec-p256": "P-256", "ec-p384": "P-384", "ec-secp256k1": "secp256k1" }[type];
+  const curves: Record<string, string> = {
+    "ec-p256": "P-256", "ec-p384": "P-384", "ec-secp256k1": "secp256k1",
+  };
+  const curve = curves[type];
   return ["-algorithm", "EC", "-pkeyopt", `ec_paramgen_curve:${curve}`];
 }
 

@@ -1,0 +1,157 @@
+/**
+ * The whole upload pipeline for a server certificate: decode, read the key,
+ * build the chain, apply the policy, and prove the TLS stack can load it.
+ *
+ * @module
+ */
+import { createSecureContext } from "node:tls";
+import { buildChain } from "./chain.ts";
+import { parsePrivateKey, type ParsedPrivateKey } from "./keys.ts";
+import { decodeCertificates, isPrivateKeyLabel, scanPem } from "./pem.ts";
+import { readPkcs12 } from "./pkcs12.ts";
+import { evaluateServerCertificate } from "./policy.ts";
+import { fail, ok, type PkiIssue, type PkiResult, type PkiWarning } from "./result.ts";
+import { summarizeCertificate, type CertificateSummary } from "./summary.ts";
+
+/** The fields of `PUT /api/v1/tls/{interface}/certificate`. */
+export interface UploadInput {
+  /** PEM text (may also hold the key and the chain), DER bytes, or base64 DER. */
+  certificate?: string | Uint8Array;
+  private_key?: string | Uint8Array;
+  /** Intermediates (and optionally the root), in any order. */
+  chain?: string | Uint8Array;
+  /** For an encrypted key or a PKCS#12 file. */
+  passphrase?: string;
+  /** A .p12/.pfx file, instead of certificate and private_key. */
+  pkcs12?: string | Uint8Array;
+  /** The appliance's hostname; a certificate that does not name it gets a warning. */
+  hostname?: string;
+  /** The time to judge validity at. Default is the current time. */
+  now?: Date;
+  /** Accept a leaf whose issuer is missing, with a warning. Default is false. */
+  allowIncompleteChain?: boolean;
+}
+
+/** A certificate ready to be stored and served. */
+export interface PreparedCertificate {
+  leafPem: string;
+  /** The intermediates served after the leaf, leaf's issuer first. */
+  chainPems: string[];
+  /** Unencrypted PKCS#8 PEM. */
+  privateKeyPem: string;
+  keyAlgorithm: string;
+  summary: CertificateSummary;
+  /** Summaries of the served intermediates. */
+  chain: CertificateSummary[];
+  /** The uploaded root that checked the chain, if any; it is not served. */
+  root?: CertificateSummary;
+  warnings: PkiWarning[];
+  reordered: boolean;
+  reorderDescription?: string;
+}
+
+/**
+ * Validates an uploaded server certificate end to end. Every problem found
+ * in the certificate and key fields is reported together.
+ */
+export function prepareUpload(input: UploadInput): PkiResult<PreparedCertificate> {
+  const material = input.pkcs12 !== undefined ? fromPkcs12(input) : fromFields(input);
+  if (!material.ok) return material;
+  const { certificates, key } = material.value;
+
+  const built = buildChain({
+    certificates,
+    keySpkiSha256: key.spkiSha256,
+    allowIncomplete: input.allowIncompleteChain,
+  });
+  if (!built.ok) return built;
+  const chain = built.value;
+
+  const policy = evaluateServerCertificate({
+    leaf: chain.leaf,
+    chain: chain.intermediates,
+    hostname: input.hostname,
+    now: input.now,
+  });
+  if (policy.issues.length > 0) return { ok: false, issues: policy.issues };
+
+  const loadError = tlsLoadError(chain.servedPems.join(""), key.pkcs8Pem);
+  if (loadError) {
+    return fail("tls_load_failed", "The TLS stack refused this certificate and key " +
+      `(${loadError}); export them again as PEM.`, "/certificate");
+  }
+
+  return ok({
+    leafPem: chain.servedPems[0],
+    chainPems: chain.servedPems.slice(1),
+    privateKeyPem: key.pkcs8Pem,
+    keyAlgorithm: key.algorithm,
+    summary: summarizeCertificate(chain.leaf),
+    chain: chain.intermediates.map((cert) => summarizeCertificate(cert)),
+    root: chain.root && summarizeCertificate(chain.root),
+    warnings: [...key.warnings, ...chain.warnings, ...policy.warnings],
+    reordered: chain.reordered,
+    reorderDescription: chain.reorderDescription,
+  });
+}
+
+interface Material {
+  certificates: Uint8Array[];
+  key: ParsedPrivateKey;
+}
+
+function fromPkcs12(input: UploadInput): PkiResult<Material> {
+  if (input.certificate !== undefined || input.private_key !== undefined) {
+    return fail("input_conflict", "Send either /pkcs12 or /certificate with /private_key, " +
+      "not both.", "/pkcs12");
+  }
+  const p12 = readPkcs12(input.pkcs12!, input.passphrase);
+  if (!p12.ok) return p12;
+  const extra = present(input.chain) ? decodeCertificates(input.chain!, "/chain") : ok([]);
+  if (!extra.ok) return extra;
+  return ok({ certificates: [...p12.value.certificates, ...extra.value],
+    key: p12.value.privateKey });
+}
+
+function fromFields(input: UploadInput): PkiResult<Material> {
+  const issues: PkiIssue[] = [];
+  if (!present(input.certificate)) {
+    issues.push({ code: "certificate_missing", path: "/certificate", message: "The " +
+      "/certificate field is missing: send the server certificate (PEM, DER or base64 DER)." });
+  }
+  const certs = present(input.certificate) ? decodeCertificates(input.certificate!) : undefined;
+  if (certs && !certs.ok) issues.push(...certs.issues);
+
+  // A combined PEM (certificate and key in one file) is common; take its key.
+  const keyInput = present(input.private_key) ? input.private_key
+    : typeof input.certificate === "string" && holdsPrivateKey(input.certificate)
+      ? input.certificate : undefined;
+  const key = keyInput !== undefined
+    ? parsePrivateKey(keyInput, { passphrase: input.passphrase })
+    : fail("key_missing", "The /private_key field is missing: send the certificate's " +
+      "private key.", "/private_key");
+  if (!key.ok) issues.push(...key.issues);
+
+  const chain = present(input.chain) ? decodeCertificates(input.chain!, "/chain") : ok([]);
+  if (!chain.ok) issues.push(...chain.issues);
+
+  if (issues.length > 0 || !certs?.ok || !key.ok || !chain.ok) return { ok: false, issues };
+  return ok({ certificates: [...certs.value, ...chain.value], key: key.value });
+}
+
+function present(value: string | Uint8Array | undefined): boolean {
+  return value !== undefined && value.length > 0;
+}
+
+function holdsPrivateKey(text: string): boolean {
+  return scanPem(text).blocks.some((block) => isPrivateKeyLabel(block.label));
+}
+
+function tlsLoadError(certificatePem: string, keyPem: string): string | undefined {
+  try {
+    createSecureContext({ cert: certificatePem, key: keyPem });
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
