@@ -33,6 +33,8 @@ export interface CallOptions {
   json?: unknown;
   form?: Record<string, string>;
   multipart?: FormData;
+  /** A body sent as it is, with the Content-Type from `headers`. */
+  raw?: string;
   headers?: Record<string, string>;
 }
 
@@ -70,6 +72,7 @@ export class RunningAppliance {
       stderr: "pipe",
     });
     this.process = proc;
+    const from = this.output.length;
     const collect = async (stream: ReadableStream<Uint8Array>) => {
       const decoder = new TextDecoder();
       for await (const chunk of stream) this.output += decoder.decode(chunk);
@@ -77,7 +80,7 @@ export class RunningAppliance {
     void collect(proc.stdout);
     void collect(proc.stderr);
     const deadline = Date.now() + 30_000;
-    while (!this.output.includes('"portico is serving"')) {
+    while (this.output.indexOf('"portico is serving"', from) < 0) {
       if (proc.exitCode !== null) throw new Error(`appliance exited:\n${this.output}`);
       if (Date.now() > deadline) throw new Error(`appliance did not start:\n${this.output}`);
       await Bun.sleep(50);
@@ -111,7 +114,9 @@ export class RunningAppliance {
     const key = options.key === undefined ? this.adminKey : options.key;
     if (key) headers.authorization = `Bearer ${key}`;
     let body: string | Uint8Array | undefined;
-    if (options.json !== undefined) {
+    if (options.raw !== undefined) {
+      body = options.raw;
+    } else if (options.json !== undefined) {
       headers["content-type"] = "application/json";
       body = JSON.stringify(options.json);
     } else if (options.form) {

@@ -1,0 +1,94 @@
+/**
+ * The appliance's state survives a restart: the database file, the sealed
+ * certificate key and the secret key file are all it needs.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { startAppliance, TEST_HOSTNAME } from "./helpers/appliance.ts";
+import type { RunningAppliance } from "./helpers/appliance.ts";
+import { query, snapshot } from "./helpers/database.ts";
+import { newClientId, registration } from "./helpers/devices.ts";
+import { presentedCertificates } from "./helpers/openssl.ts";
+
+let appliance: RunningAppliance;
+
+beforeAll(async () => {
+  appliance = await startAppliance();
+});
+
+afterAll(async () => {
+  await appliance.stop();
+  appliance.cleanup();
+});
+
+test("state after a restart equals state before, and every key still works", async () => {
+  const id = newClientId();
+  const { json } = await appliance.call("POST", "/csa/api/register", {
+    key: null,
+    json: registration(id),
+  });
+  await appliance.call("POST", `/api/v1/users/${id}/activate`);
+  const form = new FormData();
+  form.set("sample", new File(["restart sample"], "r.bin"));
+  const sample = await appliance.call("POST", "/api/v2/samples", {
+    key: json.api_key,
+    multipart: form,
+  });
+  await appliance.call("PUT", "/api/v1/appliance/hostname", { json: { hostname: TEST_HOSTNAME } });
+
+  const before = await snapshot(appliance.dataDir);
+  const presentedBefore = presentedCertificates(appliance.port, TEST_HOSTNAME)[0];
+  expect(await appliance.stop("SIGTERM")).toBe(0);
+  await appliance.start();
+
+  expect(await snapshot(appliance.dataDir)).toEqual(before);
+  expect(presentedCertificates(appliance.port, TEST_HOSTNAME)[0]).toBe(presentedBefore);
+  const read = await appliance.call("GET", `/api/v2/samples/${sample.json.data.id}`, {
+    key: json.api_key,
+  });
+  expect(read.json.data).toEqual(sample.json.data);
+  const whoami = await appliance.call("GET", "/api/v3/session/whoami");
+  expect(whoami.json.data).toMatchObject({ login: "admin", role: "admin", active: true });
+});
+
+test("the first boot writes the admin key and the secret key with mode 0600 and never logs the key", async () => {
+  const keyFile = join(appliance.dataDir, "initial-admin-api-key");
+  expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+  expect(statSync(join(appliance.dataDir, "secret.key")).mode & 0o777).toBe(0o600);
+  const key = readFileSync(keyFile, "utf8").trim();
+  expect(appliance.logs).toContain(keyFile);
+  expect(appliance.logs).not.toContain(key);
+  const admins = await query(
+    appliance.dataDir,
+    "SELECT count(*) AS n FROM users WHERE role = 'admin'",
+  );
+  expect(admins[0].n).toBe(1);
+});
+
+test("the certificate's private key is stored sealed, never as PEM", async () => {
+  const rows = await query(appliance.dataDir, "SELECT private_key_sealed FROM tls_certificates");
+  expect(rows.length).toBeGreaterThan(0);
+  for (const row of rows) {
+    expect(String(row.private_key_sealed)).toMatch(/^v1\./);
+    expect(String(row.private_key_sealed)).not.toContain("PRIVATE KEY");
+  }
+});
+
+test("a different secret key is refused at start, naming the cause", async () => {
+  await appliance.stop();
+  const other = Buffer.alloc(32, 7).toString("base64");
+  const proc = Bun.spawnSync([process.execPath, "src/runtime/bun.ts", "serve"], {
+    cwd: join(import.meta.dir, ".."),
+    env: {
+      ...process.env,
+      PORTICO_DATA_DIR: appliance.dataDir,
+      PORTICO_SECRET_KEY: other,
+      PORTICO_CLEAN_PORT: String(appliance.port),
+    },
+    timeout: 20_000,
+  });
+  expect(proc.exitCode).toBe(1);
+  expect(proc.stderr.toString()).toContain("secret key does not match");
+  await appliance.start();
+});
