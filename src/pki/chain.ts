@@ -78,12 +78,11 @@ export function buildChain(input: BuildChainInput): PkiResult<BuiltChain> {
     current = issuer;
   }
 
-  const top = path[path.length - 1];
-  const unreachedRoot = unique.find((cert) =>
-    !path.includes(cert) && cert !== root && isCa(cert) && isSelfSigned(cert));
-  if (!root && !isSelfSigned(top) && (top === leaf || unreachedRoot)) {
-    const message = `The chain stops at ${describeCertificate(top)}: its issuer ` +
-      `"${top.issuer}"${keyIdText(top)} is not in the upload. Add the intermediate ` +
+  // The leaf's issuer must be uploaded; above it, a missing issuer is taken to
+  // be a root that clients already hold, as roots are not served anyway.
+  if (path.length === 1 && !isSelfSigned(leaf)) {
+    const message = `The chain stops at ${describeCertificate(leaf)}: its issuer ` +
+      `"${leaf.issuer}"${keyIdText(leaf)} is not in the upload. Add the intermediate ` +
       "certificate(s) your CA provided to /chain.";
     if (!input.allowIncomplete) return fail("chain_incomplete", message, "/chain");
     warnings.push({ code: "chain_incomplete", message });

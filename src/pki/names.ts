@@ -17,6 +17,8 @@ export interface CertificateNames {
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+const IP_REFUSED = "is an IP address: a hostname is required, because devices and " +
+  "certificates name the appliance by DNS name";
 
 /**
  * Normalises a hostname: IDNA to ASCII, lower case, one trailing dot
@@ -49,15 +51,14 @@ export function normalizeHostname(input: string, path = "/hostname"): PkiResult<
   }
   if (/^(?:0x[0-9a-f]*|\d+)$/i.test(name.split(".").at(-1)!) && !IPV4.test(name)) {
     const looksIp = /^[0-9a-fx.]+$/i.test(name);
-    return refuse(looksIp ? "is an IP address: a hostname is required"
+    return refuse(looksIp ? IP_REFUSED
       : "ends in an all-numeric label, which is not a valid top-level domain");
   }
 
   // The WHATWG host parser reads "2130706433", "0x7f.1" and "127.1" as IPv4.
   const ascii = domainToASCII(name);
   if (IPV4.test(ascii) || IPV4.test(name)) {
-    return refuse("is an IP address: a hostname is required, because certificates and " +
-      "devices name the appliance by DNS name");
+    return refuse(IP_REFUSED);
   }
   if (ascii === "") return refuse("is not a valid internationalised domain name");
   if (ascii.length > 253) return refuse(`is ${ascii.length} characters long; at most 253`);

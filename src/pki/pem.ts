@@ -106,7 +106,10 @@ export function classifyInput(input: string | Uint8Array): RawInput {
   if (typeof input !== "string") {
     const bytes = bytesOf(input);
     if (bytes.length === 0) return { kind: "empty" };
-    if (bytes[0] === 0x30 && readElement(bytes)) return { kind: "der", der: bytes, from: "bytes" };
+    // A SEQUENCE with a long-form length: DER, even when truncated.
+    if (bytes[0] === 0x30 && (readElement(bytes) || bytes[1] >= 0x81 && bytes[1] <= 0x84)) {
+      return { kind: "der", der: bytes, from: "bytes" };
+    }
     return classifyInput(bytesToText(bytes));
   }
   const text = input.replace(/^\uFEFF/, "");

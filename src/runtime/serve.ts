@@ -33,7 +33,8 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
   );
   process.stderr.write(
     `\nPortico is serving https://${hostname}:${clean.port}/\n` +
-      `  certificate: self-signed or uploaded, for ${hostname} (sha256 ${clean.fingerprint})\n` +
+      `  certificate for ${hostname}\n` +
+      `  SHA256 Fingerprint=${colonHex(clean.fingerprint)}\n` +
       `  download it: GET /api/v1/tls/clean/certificate.pem\n` +
       `  ${keyHint}\n\n`,
   );
@@ -50,4 +51,9 @@ export async function serve(env: Record<string, string | undefined>): Promise<vo
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** The fingerprint as `openssl x509 -fingerprint` prints it, to compare by eye. */
+function colonHex(hex: string): string {
+  return hex.toUpperCase().match(/../g)?.join(":") ?? hex;
 }

@@ -62,6 +62,8 @@ export interface IssueOptions {
   eku?: string | null;
   /** `basicConstraints` value. Default is `critical,CA:FALSE`. */
   basicConstraints?: string;
+  /** Add subject and authority key identifiers. Default is true. */
+  keyIdentifiers?: boolean;
   /** Signature digest. Default is `sha256`. */
   md?: "sha256" | "sha384" | "sha1" | "md5";
   /** Default is one hour ago. */
@@ -124,9 +126,11 @@ function buildPki(dir: string): TestPki {
     const lines = [
       "[ext]",
       `basicConstraints = ${options.basicConstraints ?? "critical,CA:FALSE"}`,
-      "subjectKeyIdentifier = hash",
+      `subjectKeyIdentifier = ${options.keyIdentifiers === false ? "none" : "hash"}`,
     ];
-    if (options.issuer !== "self") lines.push("authorityKeyIdentifier = keyid");
+    if (options.issuer !== "self" && options.keyIdentifiers !== false) {
+      lines.push("authorityKeyIdentifier = keyid");
+    }
     const san = options.san === undefined ? `DNS:${HOSTNAME}` : options.san;
     if (san !== null) lines.push(`subjectAltName = ${san}`);
     const eku = options.eku === undefined ? "serverAuth" : options.eku;

@@ -1,0 +1,119 @@
+import { describe, expect, test } from "bun:test";
+import { buildChain, type BuildChainInput, type BuiltChain } from "./chain.ts";
+import { sha256Hex } from "./encoding.ts";
+import { parsePrivateKey } from "./keys.ts";
+import type { PkiIssue } from "./result.ts";
+import { fingerprintSha256 } from "./summary.ts";
+import { makeTestPki, type TestCertificate } from "./testing/openssl-pki.ts";
+
+const pki = makeTestPki();
+const { root, intermediate, leaf } = pki;
+
+function spkiOf(keyPem: string): string {
+  const key = parsePrivateKey(keyPem);
+  if (!key.ok) throw new Error("test key unreadable");
+  return key.value.spkiSha256;
+}
+const leafSpki = spkiOf(leaf.keyPem);
+
+function built(certs: TestCertificate[], extra: Partial<BuildChainInput> = {}): BuiltChain {
+  const result = buildChain({ certificates: certs.map((c) => c.der), keySpkiSha256: leafSpki,
+    ...extra });
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return result.value;
+}
+
+function refused(certs: TestCertificate[], keySpkiSha256 = leafSpki): PkiIssue {
+  const result = buildChain({ certificates: certs.map((c) => c.der), keySpkiSha256 });
+  if (result.ok) throw new Error("expected the chain to be refused");
+  return result.issues[0];
+}
+
+const served = (chain: BuiltChain) => [chain.leaf, ...chain.intermediates].map(fingerprintSha256);
+const sha = (...certs: TestCertificate[]) => certs.map((c) => sha256Hex(c.der));
+
+describe("buildChain", () => {
+  test("serves leaf → intermediate in upload order without reporting a reorder", () => {
+    const chain = built([leaf, intermediate]);
+    expect(served(chain)).toEqual(sha(leaf, intermediate));
+    expect(chain.reordered).toBe(false);
+    expect(chain.root).toBeUndefined();
+    expect(chain.servedPems).toHaveLength(2);
+    expect(chain.warnings).toEqual([]);
+  });
+
+  test("rejects a private key that does not match the certificate, naming both keys (C1)", () => {
+    const otherSpki = spkiOf(pki.otherKeyPem);
+    const issue = refused([leaf, intermediate], otherSpki);
+    expect(issue.code).toBe("key_mismatch");
+    expect(issue.message).toContain(otherSpki);
+    expect(issue.message).toContain(leafSpki);
+  });
+
+  test("finds the leaf by its key when root and intermediate come first (C2)", () => {
+    const chain = built([root, intermediate, leaf]);
+    expect(served(chain)).toEqual(sha(leaf, intermediate));
+    expect(chain.root && fingerprintSha256(chain.root)).toBe(sha(root)[0]);
+    expect(chain.reordered).toBe(true);
+    expect(chain.reorderDescription).toContain("served leaf first");
+    expect(chain.reorderDescription).toContain("not served");
+  });
+
+  test("reports a reorder when the intermediate precedes the leaf", () => {
+    expect(built([intermediate, leaf]).reordered).toBe(true);
+  });
+
+  test("refuses a leaf without its intermediate, naming the missing issuer (C3)", () => {
+    const issue = refused([leaf]);
+    expect(issue.code).toBe("chain_incomplete");
+    expect(issue.path).toBe("/chain");
+    expect(issue.message).toContain("CN=Portico Test Intermediate CA");
+  });
+
+  test("refuses leaf + root when the intermediate between them is missing", () => {
+    expect(refused([leaf, root]).code).toBe("chain_incomplete");
+  });
+
+  test("accepts a missing issuer with a warning when explicitly allowed", () => {
+    const chain = built([leaf], { allowIncomplete: true });
+    expect(chain.warnings.map((w) => w.code)).toEqual(["chain_incomplete"]);
+  });
+
+  test("drops duplicate certificates, serving each once", () => {
+    const chain = built([leaf, intermediate, intermediate, leaf]);
+    expect(served(chain)).toEqual(sha(leaf, intermediate));
+    expect(chain.warnings.map((w) => w.code)).toEqual(["duplicate_certificate",
+      "duplicate_certificate"]);
+  });
+
+  test("warns about an unrelated certificate and does not serve it", () => {
+    const stranger = pki.issue({ name: "chain-stranger", issuer: "self", key: "other",
+      subject: "/CN=Someone Else CA", basicConstraints: "critical,CA:TRUE", san: null });
+    const chain = built([leaf, stranger, intermediate]);
+    expect(served(chain)).toEqual(sha(leaf, intermediate));
+    expect(chain.warnings.map((w) => w.code)).toContain("unrelated_certificate");
+  });
+
+  test("accepts a self-signed leaf alone", () => {
+    const self = pki.issue({ name: "chain-self", issuer: "self" });
+    const chain = built([self]);
+    expect(served(chain)).toEqual(sha(self));
+    expect(chain.root).toBeUndefined();
+  });
+
+  test("does not take a certificate with the issuer's name but another key as the issuer", () => {
+    const impostor = pki.issue({ name: "chain-impostor", issuer: "self", key: "other",
+      subject: "/O=Portico Test/CN=Portico Test Intermediate CA",
+      basicConstraints: "critical,CA:TRUE", san: null });
+    const issue = refused([leaf, impostor]);
+    expect(issue.code).toBe("chain_incomplete");
+    expect(issue.message).toContain("key identifier");
+  });
+
+  test("refuses an issuer whose name matches but whose key did not sign the certificate", () => {
+    const impostor = pki.issue({ name: "chain-impostor-no-ski", issuer: "self", key: "other",
+      subject: "/O=Portico Test/CN=Portico Test Intermediate CA",
+      basicConstraints: "critical,CA:TRUE", san: null, keyIdentifiers: false });
+    expect(refused([leaf, impostor]).code).toBe("chain_signature_invalid");
+  });
+});
