@@ -24,7 +24,7 @@ afterAll(async () => {
 
 function sampleForm(content: string | Uint8Array, filename = "invoice.docm") {
   const form = new FormData();
-  form.set("sample", new File([content], filename));
+  form.set("sample", new File([content as BlobPart], filename));
   form.set("tags", "esa, inbound");
   form.set("vm", "win10");
   return form;
