@@ -91,6 +91,8 @@ export const samples = sqliteTable(
     index("samples_md5").on(t.md5),
     index("samples_sha1").on(t.sha1),
     index("samples_org").on(t.organizationId, t.submittedAt),
+    index("samples_user").on(t.userId, t.submittedAt),
+    index("samples_submitted").on(t.submittedAt),
   ],
 );
 

@@ -8,15 +8,19 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
 import { openDatabase } from "../db/client.ts";
+import { ANALYSIS_PREFIXES, installAnalysis } from "./analysis/index.ts";
 import type { ClientFactory, Database } from "../db/client.ts";
 import { kernelMigrations } from "../db/migrations/kernel.ts";
 import type { Config } from "./config.ts";
 import { ExtensionRegistry } from "./extensions.ts";
 import type { ExtensionPoint } from "./extensions.ts";
 import { checkMasterKey, ensureAdministrator, resolveMasterKey } from "./first-boot.ts";
+import { auditRoutes, pluginRoutes } from "./admin/routes.ts";
 import { healthRoutes } from "./http/health.ts";
+import { referenceRoutes } from "./http/reference.ts";
 import { createCoreApp } from "./http/app.ts";
 import { guard } from "./http/auth.ts";
+import { defineInterfaceSettings, interfaceScope } from "./http/interfaces.ts";
 import type { AppEnv } from "./http/env.ts";
 import { Router } from "./http/router.ts";
 import { tlsIdentityPoint, trustAnchorsPoint } from "./identity.ts";
@@ -32,6 +36,7 @@ import type { Plugin, PluginContext } from "./plugin.ts";
 import { normalizeHostname } from "./pki/names.ts";
 import { createSealer } from "./secrets.ts";
 import { sampleRoutes, searchRoutes } from "./samples/routes.ts";
+import { settingsRoutes } from "./settings/routes.ts";
 import { AuditLog } from "./services/audit.ts";
 import { systemClock } from "./services/clock.ts";
 import type { Clock } from "./services/clock.ts";
@@ -72,7 +77,18 @@ export interface Appliance {
 }
 
 /** The prefixes the kernel serves itself. */
-export const KERNEL_PREFIXES = ["/healthz", "/readyz", "/api/v2/samples", "/api/v2/search"];
+export const KERNEL_PREFIXES = [
+  "/healthz",
+  "/readyz",
+  "/api/v2/samples",
+  "/api/v2/search",
+  "/api/v1/settings",
+  "/api/v1/openapi.json",
+  "/api/docs",
+  "/api/v1/audit-events",
+  "/api/v1/plugins",
+  ...ANALYSIS_PREFIXES,
+];
 
 interface Job {
   name: string;
@@ -102,6 +118,7 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
 
     const settings = new Settings();
     defineKernelSettings(settings);
+    defineInterfaceSettings(settings, config.adminPort !== undefined);
     await seedHostname(db, settings, config.hostname);
     const kernel: KernelContext = {
       config,
@@ -133,6 +150,13 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
     healthRoutes(kernel, kernelRouter("/healthz"), kernelRouter("/readyz"));
     sampleRoutes(kernel, kernelRouter("/api/v2/samples"));
     searchRoutes(kernel, kernelRouter("/api/v2/search"));
+    let app: Hono<AppEnv> | undefined;
+    referenceRoutes(() => app!, kernelRouter("/api/v1/openapi.json"), kernelRouter("/api/docs"));
+    settingsRoutes(kernel, kernelRouter("/api/v1/settings"));
+    auditRoutes(kernel, kernelRouter("/api/v1/audit-events"));
+    const loaded: LoadedPlugin[] = [];
+    pluginRoutes(() => loaded, kernelRouter("/api/v1/plugins"));
+    const analysisJob = await installAnalysis(kernel, kernelRouter);
 
     const starts: { owner: string; fn: () => Promise<void> | void }[] = [];
     const stops: (() => Promise<void> | void)[] = [];
@@ -146,7 +170,7 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
         },
       },
     ];
-    const loaded: LoadedPlugin[] = [];
+    jobs.push(analysisJob);
 
     for (const plugin of ordered) {
       try {
@@ -174,10 +198,11 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
       }
     }
 
-    const app = createCoreApp({
+    app = createCoreApp({
       db,
       log,
       routers,
+      interfaceScope: interfaceScope(kernel),
       bodyLimitFor: async (method, path) => {
         if (method === "POST" && path.replace(/\/+$/, "") === "/api/v2/samples") {
           return (await settings.get<number>(db.orm, "samples.max_bytes")) + MIB;
@@ -293,7 +318,7 @@ async function setUpPlugin(plugin: Plugin, scope: SetupScope): Promise<void> {
       if (!declared.has(prefix)) {
         throw new PluginLoadError(plugin.id, `it routes ${prefix} without declaring that prefix`);
       }
-      const router = new Router(prefix, guard);
+      const router = new Router(prefix, guard, plugin.id);
       scope.routers.push(router);
       return router;
     },

@@ -29,6 +29,32 @@ export const tlsIdentityPoint = defineExtensionPoint<TlsIdentityProvider>(
   "tls-identity",
 );
 
+/**
+ * A runtime listener serving one interface, registered by the runtime entry
+ * so that a certificate change is proven served before it is committed.
+ */
+export interface TlsListener {
+  readonly iface: InterfaceName;
+  /**
+   * Serves `material` in place of the current certificate and proves it with
+   * a TLS handshake that presents `material.fingerprintSha256`. Rejects when
+   * it cannot; the certificate served before is then still served.
+   */
+  replace(material: TlsMaterial): Promise<void>;
+}
+
+/** The listeners of this process; none in tests that call the app directly. */
+export const tlsListenerPoint = defineExtensionPoint<TlsListener>("kernel", "tls-listener");
+
+/** One line of `/readyz` details, contributed by whoever knows the subject. */
+export interface ReadinessCheck {
+  name: string;
+  /** Details shown to an administrator; `ok: false` does not make the appliance unready. */
+  check(): Promise<{ ok: boolean } & Record<string, unknown>>;
+}
+
+export const readinessPoint = defineExtensionPoint<ReadinessCheck>("kernel", "readiness");
+
 /** Extra sections on a user's details, e.g. the registration history. */
 export interface UserDetailsSection {
   name: string;

@@ -4,6 +4,7 @@
  * @module
  */
 import * as v from "valibot";
+import { defineRateLimitSettings } from "./samples/rate-limit.ts";
 import type { Settings } from "./services/settings.ts";
 
 export const MIB = 1024 * 1024;
@@ -21,4 +22,5 @@ export function defineKernelSettings(settings: Settings): void {
     100 * MIB,
     "The largest sample a submission may carry, in bytes.",
   );
+  defineRateLimitSettings(settings);
 }

@@ -124,4 +124,12 @@ CREATE TABLE "users" (
 CREATE UNIQUE INDEX "users_login_unique" ON "users" ("login");--> statement-breakpoint
 CREATE INDEX "users_org" ON "users" ("organization_id");`,
   },
+  {
+    id: "0002_sample_rate_indexes",
+    sql: `
+CREATE INDEX "samples_user" ON "samples" ("user_id", "submitted_at");
+--> statement-breakpoint
+CREATE INDEX "samples_submitted" ON "samples" ("submitted_at");
+`,
+  },
 ];

@@ -13,7 +13,13 @@ export const CLIENT_ID_LENGTH = 65;
 const CLIENT_ID_PATTERN = /^[0-9]{2}_(VLN[A-Z0-9]+_)?[A-Z0-9-]+_[A-Z0-9]+_0*$/;
 
 const attribute = (max: number) =>
-  v.optional(v.pipe(v.string("must be text"), v.trim(), v.maxLength(max, `must be at most ${max} characters`)));
+  v.optional(
+    v.pipe(
+      v.string("must be text"),
+      v.trim(),
+      v.maxLength(max, `must be at most ${max} characters`),
+    ),
+  );
 
 export const RegistrationInput = v.object({
   client_id: v.pipe(

@@ -8,13 +8,14 @@
  */
 import { eq } from "drizzle-orm";
 import type { Executor } from "../../db/client.ts";
-import { conflict } from "../../src/errors.ts";
+import { Problem, conflict } from "../../src/errors.ts";
 import type { Credential } from "../../src/http/env.ts";
 import type { PluginContext } from "../../src/plugin.ts";
 import { issueApiKey, revokeApiKeys } from "../../src/services/keys.ts";
 import {
   createOrganization,
   createUser,
+  findOrganization,
   findOrganizationByName,
   findUserByLogin,
   updateUser,
@@ -23,6 +24,17 @@ import type { User } from "../../src/services/users.ts";
 import type { Registration } from "./input.ts";
 import { attributesOf } from "./input.ts";
 import { devices } from "./schema.ts";
+import { spendToken } from "./tokens.ts";
+
+const tokenRequired = () =>
+  new Problem(
+    401,
+    "registration_token_required",
+    "Registration token required",
+    "This appliance registers new devices only with a registration token: ask an administrator " +
+      "for one and send it as registration_token.",
+    { errors: [{ path: "/registration_token", message: "required by the registration policy" }] },
+  );
 
 export type Outcome = "created" | "rekeyed" | "reregistered" | "updated";
 
@@ -75,8 +87,11 @@ async function createDevice(
   tx: Executor,
   input: Registration,
   at: string,
+  organizationId: number | null,
 ): Promise<RegistrationResult> {
-  const org = await createOrganization(tx, await freeOrganizationName(tx, input.client_id), at);
+  const org =
+    (organizationId !== null ? await findOrganization(tx, organizationId) : undefined) ??
+    (await createOrganization(tx, await freeOrganizationName(tx, input.client_id), at));
   const user = await createUser(
     tx,
     {
@@ -118,7 +133,14 @@ export async function register(
 ): Promise<RegistrationResult> {
   const at = now.toISOString();
   const user = await findUserByLogin(tx, input.client_id);
-  if (!user) return createDevice(ctx, tx, input, at);
+  if (!user) {
+    let organizationId: number | null = null;
+    if ((await ctx.settings.get<string>(tx, "registration.policy")) === "token") {
+      if (!input.registration_token) throw tokenRequired();
+      organizationId = await spendToken(tx, input.registration_token, now);
+    }
+    return createDevice(ctx, tx, input, at, organizationId);
+  }
   if (!user.device) {
     throw conflict(
       "login_in_use",

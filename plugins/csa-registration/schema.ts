@@ -36,6 +36,23 @@ export const devices = sqliteTable("csa_devices", {
   lastRegisteredAt: text("last_registered_at").notNull(),
 });
 
+/** Tokens an administrator hands out when registration needs one. */
+export const registrationTokens = sqliteTable("csa_registration_tokens", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  /** SHA-256 (hex) of the token; the token itself is shown once. */
+  hash: text("hash").notNull().unique(),
+  prefix: text("prefix").notNull(),
+  description: text("description"),
+  /** New devices registered with the token join this organization. */
+  organizationId: integer("organization_id"),
+  maxUses: integer("max_uses"),
+  uses: integer("uses").notNull().default(0),
+  expiresAt: text("expires_at").notNull(),
+  createdAt: text("created_at").notNull(),
+  createdBy: text("created_by").notNull(),
+  revokedAt: text("revoked_at"),
+});
+
 export const migrations = [
   {
     id: "0001_attempts",
@@ -63,6 +80,24 @@ CREATE TABLE "csa_devices" (
   "software_version" text,
   "registered_at" text NOT NULL,
   "last_registered_at" text NOT NULL
+);
+`,
+  },
+  {
+    id: "0002_tokens",
+    sql: `
+CREATE TABLE "csa_registration_tokens" (
+  "id" integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+  "hash" text NOT NULL UNIQUE,
+  "prefix" text NOT NULL,
+  "description" text,
+  "organization_id" integer,
+  "max_uses" integer,
+  "uses" integer DEFAULT 0 NOT NULL,
+  "expires_at" text NOT NULL,
+  "created_at" text NOT NULL,
+  "created_by" text NOT NULL,
+  "revoked_at" text
 );
 `,
   },

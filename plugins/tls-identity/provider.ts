@@ -10,6 +10,7 @@ import { unprocessable } from "../../src/errors.ts";
 import { generateSelfSigned } from "../../src/pki/generate.ts";
 import type { GeneratedKeyAlgorithm } from "../../src/pki/generate.ts";
 import { fingerprintOfPem } from "./certificate.ts";
+import { servedMaterial } from "./install.ts";
 import { activeCertificate, replaceCertificate } from "./store.ts";
 import type { CertificateRow } from "./schema.ts";
 
@@ -17,11 +18,8 @@ export const DEFAULT_KEY_ALGORITHM: GeneratedKeyAlgorithm = "ecdsa-p256";
 export const MAX_VALIDITY_DAYS = 825;
 
 async function material(ctx: PluginContext, row: CertificateRow): Promise<TlsMaterial> {
-  return {
-    certificatePem: row.certificatePem.trim() + "\n" + (row.chainPem ? row.chainPem.trim() + "\n" : ""),
-    privateKeyPem: await ctx.secrets.open(row.privateKeySealed),
-    fingerprintSha256: row.fingerprintSha256,
-  };
+  const key = await ctx.secrets.open(row.privateKeySealed);
+  return servedMaterial(row.certificatePem, row.chainPem, key, row.fingerprintSha256);
 }
 
 export async function currentHostname(ctx: PluginContext): Promise<string> {
@@ -55,8 +53,10 @@ export async function selfSigned(
   };
 }
 
+/** The TLS identity provider, with what the plugin's routes and jobs need of it. */
 export function createProvider(ctx: PluginContext): TlsIdentityProvider & {
-  notify(iface: InterfaceName): void;
+  /** Records a certificate this process committed, and tells the listeners. */
+  committed(iface: InterfaceName, fingerprint: string): void;
   poll(): Promise<void>;
 } {
   const listeners: ((iface: InterfaceName) => void)[] = [];
@@ -89,7 +89,10 @@ export function createProvider(ctx: PluginContext): TlsIdentityProvider & {
     onChange(listener) {
       listeners.push(listener);
     },
-    notify,
+    committed(iface, fingerprint) {
+      served.set(iface, fingerprint);
+      notify(iface);
+    },
     /** Notices a certificate another process replaced. */
     async poll() {
       for (const [iface, fingerprint] of served) {

@@ -59,8 +59,7 @@ export async function setActive(
 }
 
 export type KeyReset =
-  | { kind: "key"; apiKey: string }
-  | { kind: "reregister"; reregisterUntil: string };
+  { kind: "key"; apiKey: string } | { kind: "reregister"; reregisterUntil: string };
 
 /**
  * For a person or an integration: a new key, older ones revoked. For a
@@ -92,7 +91,9 @@ export async function resetApiKey(
     target: login,
     source: actor.source,
     outcome: "success",
-    detail: user.device ? { reregister_until: (result as { reregisterUntil: string }).reregisterUntil } : {},
+    detail: user.device
+      ? { reregister_until: (result as { reregisterUntil: string }).reregisterUntil }
+      : {},
   });
   await ctx.events.emit(tx, "user.api_key_reset", { login, actor: actor.principal.login });
   return result;

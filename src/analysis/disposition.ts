@@ -43,7 +43,7 @@ export interface DispositionChanged {
 /** What {@link setDisposition} did. */
 export interface DispositionOutcome {
   sample: Sample;
-  /** False when the sample already had this disposition: no event then. */
+  /** False when the disposition stayed the same (none counts as unknown): no event then. */
   changed: boolean;
   eventId: string | null;
 }
@@ -57,7 +57,9 @@ export interface DispositionDeps {
 /**
  * Stores a verdict on a sample (state `succ`) and, only when the
  * disposition differs from the stored one, emits `disposition.changed`
- * with the next sequence number for the sample's sha256.
+ * with the next sequence number for the sample's sha256. A sample without
+ * a verdict counts as `unknown`: that is what a receiver assumes of a hash
+ * it never heard of, so a first `unknown` announces nothing.
  *
  * @returns null when there is no such sample.
  */
@@ -81,7 +83,8 @@ export async function setDisposition(
     })
     .where(eq(samples.id, sampleId))
     .returning();
-  if (before.disposition === change.disposition) return { sample, changed: false, eventId: null };
+  const previous = before.disposition ?? "unknown";
+  if (previous === change.disposition) return { sample, changed: false, eventId: null };
 
   const [counter] = await tx
     .insert(dispositionSequences)

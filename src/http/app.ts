@@ -6,10 +6,12 @@
  * @module
  */
 import { Hono } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import type { Database } from "../../db/client.ts";
 import { Problem, isProblem } from "../errors.ts";
+import type { InterfaceName } from "../identity.ts";
 import { redactUrl } from "../log.ts";
 import type { Logger } from "../log.ts";
 import { credentials } from "./auth.ts";
@@ -20,6 +22,8 @@ import type { Router } from "./router.ts";
 /** What the runtime tells the app about the connection. */
 export interface ConnectionInfo {
   remoteAddress?: string;
+  /** The interface the request arrived on; `clean` when the runtime does not say. */
+  iface?: InterfaceName;
 }
 
 export interface CoreAppOptions {
@@ -28,6 +32,8 @@ export interface CoreAppOptions {
   routers: Router[];
   /** The largest body a route may receive, in bytes. */
   bodyLimitFor(method: string, path: string): Promise<number> | number;
+  /** Refuses routes the request's interface does not serve, before anything else is read. */
+  interfaceScope?: MiddlewareHandler<AppEnv>;
 }
 
 let lastRequestId = Math.floor(Math.random() * 1_000_000) * 1000;
@@ -60,6 +66,7 @@ export function createCoreApp(options: CoreAppOptions): Hono<AppEnv> {
   });
 
   app.use(secureHeaders({ strictTransportSecurity: "max-age=31536000" }));
+  if (options.interfaceScope) app.use(options.interfaceScope);
 
   app.use(async (c, next) => {
     const maxSize = await options.bodyLimitFor(c.req.method, c.req.path);

@@ -4,6 +4,7 @@
  * @module
  */
 import { Problem } from "../errors.ts";
+import { readinessPoint } from "../identity.ts";
 import type { KernelContext } from "../kernel-context.ts";
 import { open } from "./access.ts";
 import type { Router } from "./router.ts";
@@ -26,10 +27,15 @@ export function healthRoutes(kernel: KernelContext, healthz: Router, readyz: Rou
     }
     const principal = c.get("principal");
     if (principal?.role !== "admin" || !principal.active) return c.json({ status: "ready" });
-    return c.json({
-      status: "ready",
-      checks: { database: { ok: true, ms: Math.round(performance.now() - started) } },
-      database: kernel.db.kind,
-    });
+    const checks: Record<string, unknown> = {
+      database: { ok: true, ms: Math.round(performance.now() - started) },
+    };
+    for (const { impl } of kernel.extensions.get(readinessPoint)) {
+      checks[impl.name] = await impl.check().catch((error: Error) => ({
+        ok: false,
+        error: error.message,
+      }));
+    }
+    return c.json({ status: "ready", checks, database: kernel.db.kind });
   });
 }

@@ -6,6 +6,8 @@
  */
 import { Hono } from "hono";
 import type { Handler, MiddlewareHandler } from "hono";
+import { describeRoute, resolver } from "hono-openapi";
+import type * as v from "valibot";
 import { isAccess } from "./access.ts";
 import type { Access } from "./access.ts";
 import type { AppEnv } from "./env.ts";
@@ -14,39 +16,70 @@ type Method = "get" | "post" | "put" | "patch" | "delete";
 
 export type RouteHandler = Handler<AppEnv> | MiddlewareHandler<AppEnv>;
 
+/** What the API reference says of a route; every field is optional. */
+export interface RouteDoc {
+  summary?: string;
+  description?: string;
+  /** The JSON (or form) body the route reads. */
+  body?: v.GenericSchema;
+  /** The media types of the body; default JSON. */
+  bodyTypes?: string[];
+  /** The query parameters the route reads. */
+  query?: v.GenericSchema;
+  /** The success status; default 200. */
+  status?: number;
+  /** The problem codes the route may answer with, for the reference. */
+  problems?: string[];
+}
+
+/** A route as registered, for the API reference and the access matrix. */
+export interface RouteRecord {
+  method: string;
+  path: string;
+  access: Access;
+  owner: string;
+}
+
 /** Turns an access rule into the middleware that enforces it. */
 export type Guard = (access: Access) => MiddlewareHandler<AppEnv>;
+
+type Rest = [RouteDoc | RouteHandler, ...RouteHandler[]];
 
 export class Router {
   /** The Hono app mounted at {@link Router.prefix}. */
   readonly app = new Hono<AppEnv>();
+  readonly routes: RouteRecord[] = [];
 
   constructor(
     readonly prefix: string,
     private readonly guard: Guard,
+    /** `kernel` or the plugin id, used as the reference's tag. */
+    readonly owner = "kernel",
   ) {}
 
-  get(path: string, access: Access, ...handlers: RouteHandler[]): this {
-    return this.add("get", path, access, handlers);
+  get(path: string, access: Access, ...rest: Rest): this {
+    return this.add("get", path, access, rest);
   }
 
-  post(path: string, access: Access, ...handlers: RouteHandler[]): this {
-    return this.add("post", path, access, handlers);
+  post(path: string, access: Access, ...rest: Rest): this {
+    return this.add("post", path, access, rest);
   }
 
-  put(path: string, access: Access, ...handlers: RouteHandler[]): this {
-    return this.add("put", path, access, handlers);
+  put(path: string, access: Access, ...rest: Rest): this {
+    return this.add("put", path, access, rest);
   }
 
-  patch(path: string, access: Access, ...handlers: RouteHandler[]): this {
-    return this.add("patch", path, access, handlers);
+  patch(path: string, access: Access, ...rest: Rest): this {
+    return this.add("patch", path, access, rest);
   }
 
-  delete(path: string, access: Access, ...handlers: RouteHandler[]): this {
-    return this.add("delete", path, access, handlers);
+  delete(path: string, access: Access, ...rest: Rest): this {
+    return this.add("delete", path, access, rest);
   }
 
-  private add(method: Method, path: string, access: Access, handlers: RouteHandler[]): this {
+  private add(method: Method, path: string, access: Access, rest: Rest): this {
+    const doc = typeof rest[0] === "function" ? {} : (rest[0] as RouteDoc);
+    const handlers = (typeof rest[0] === "function" ? rest : rest.slice(1)) as RouteHandler[];
     if (!isAccess(access)) {
       throw new Error(
         `route ${method.toUpperCase()} ${this.prefix}${path} has no access rule: ` +
@@ -56,9 +89,74 @@ export class Router {
     if (handlers.length === 0) {
       throw new Error(`route ${method.toUpperCase()} ${this.prefix}${path} has no handler`);
     }
-    this.app.on(method.toUpperCase(), path, this.guard(access), ...(handlers as Handler<AppEnv>[]));
+    this.routes.push({
+      method: method.toUpperCase(),
+      path: joinPath(this.prefix, path),
+      access,
+      owner: this.owner,
+    });
+    this.app.on(
+      method.toUpperCase(),
+      path,
+      describeRoute(describe(this.owner, method, access, doc)),
+      this.guard(access),
+      ...(handlers as Handler<AppEnv>[]),
+    );
     return this;
   }
+}
+
+/** The full path of a route, as Hono and the reference write it. */
+export function joinPath(prefix: string, path: string): string {
+  const joined = (prefix + (path === "/" ? "" : path)).replace(/\/+$/, "");
+  return joined === "" ? "/" : joined;
+}
+
+function who(access: Access): string {
+  if (access.open) return "Open: no API key needed.";
+  const inactive = access.inactive ? " (inactive users too)" : "";
+  return `Roles: ${access.roles.join(", ")}${inactive}.`;
+}
+
+function describe(owner: string, method: Method, access: Access, doc: RouteDoc) {
+  const status = String(doc.status ?? 200);
+  const media = doc.bodyTypes ?? ["application/json"];
+  return {
+    tags: [owner],
+    summary: doc.summary,
+    description: [doc.description, who(access)].filter(Boolean).join("\n\n"),
+    security: access.open ? [] : [{ apiKey: [] }],
+    ...(doc.body
+      ? {
+          requestBody: {
+            required: true,
+            content: Object.fromEntries(media.map((m) => [m, { schema: resolver(doc.body!) }])),
+          },
+        }
+      : {}),
+    responses: {
+      [status]: { description: "Success" },
+      default: {
+        description:
+          "A problem (RFC 9457)" + (doc.problems?.length ? `: ${doc.problems.join(", ")}` : ""),
+        content: {
+          "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
+        },
+      },
+    },
+    ...(method === "get" && doc.query ? { parameters: queryParameters(doc.query) } : {}),
+  };
+}
+
+/** Query parameters from a valibot object schema's keys. */
+function queryParameters(schema: v.GenericSchema) {
+  const entries = (schema as unknown as { entries?: Record<string, unknown> }).entries ?? {};
+  return Object.keys(entries).map((name) => ({
+    name,
+    in: "query" as const,
+    required: false,
+    schema: { type: "string" as const },
+  }));
 }
 
 /** Splits a prefix into its path segments: `/api/v1/users` → three. */

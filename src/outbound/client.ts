@@ -88,7 +88,8 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
       const checked = await resolveServiceTarget(url, options.allow, options.resolve, timeoutMs);
       if (!checked.ok) throw new OutboundError(checked.code, checked.message);
 
-      const timeLeft = Math.max(1, timeoutMs - (Date.now() - started));
+      const limit = Math.min(request.timeoutMs ?? timeoutMs, timeoutMs);
+      const timeLeft = Math.max(1, limit - (Date.now() - started));
       return exchange(checked.target, request, {
         anchors: trusted,
         timeoutMs: timeLeft,

@@ -22,7 +22,13 @@ import { Buffer } from "node:buffer";
 import { type RequestOptions, request as httpsRequest } from "node:https";
 import type { ClientRequest, IncomingMessage } from "node:http";
 import { isIP } from "node:net";
-import { type PeerCertificate, checkServerIdentity } from "node:tls";
+import { createHash } from "node:crypto";
+import {
+  type DetailedPeerCertificate,
+  type PeerCertificate,
+  type TLSSocket,
+  checkServerIdentity,
+} from "node:tls";
 import { OutboundError } from "./errors.ts";
 import { type Phase, classifyFailure, codeOf } from "./failures.ts";
 import type { ServiceTarget } from "./resolve.ts";
@@ -32,6 +38,11 @@ export interface OutboundRequest {
   method: string;
   headers?: Record<string, string>;
   body?: string | Uint8Array;
+  /**
+   * A shorter limit for this request than the client's, in milliseconds
+   * (e.g. to end before a delivery lease does). Never extends the client's.
+   */
+  timeoutMs?: number;
 }
 
 /** What came back. A 3xx is returned as it is; redirects are never followed. */
@@ -41,6 +52,11 @@ export interface OutboundResponse {
   headers: Record<string, string>;
   /** The body as UTF-8 text, cut after the size limit. */
   body: string;
+  /**
+   * SHA-256 (hex, of the DER) of the store certificate the server's chain
+   * was verified against: its root CA, or the pinned certificate itself.
+   */
+  anchorSha256?: string;
 }
 
 /** How to send one exchange. */
@@ -122,8 +138,9 @@ export function exchange(
     req.on("error", fail);
     req.on("response", (res) => {
       phase = "http";
+      const anchorSha256 = anchorOf(req.socket as TLSSocket | null);
       readResponse(res, options.maxBodyBytes).then((response) => {
-        finish(() => resolve(response));
+        finish(() => resolve(anchorSha256 ? { ...response, anchorSha256 } : response));
         req.destroy();
       }, fail);
     });
@@ -202,6 +219,19 @@ function flatHeaders(res: IncomingMessage): Record<string, string> {
     headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
   }
   return headers;
+}
+
+/** The last certificate of the verified chain: the anchor from the store. */
+function anchorOf(socket: TLSSocket | null): string | undefined {
+  let cert = socket?.getPeerCertificate?.(true) as DetailedPeerCertificate | undefined;
+  for (let depth = 0; cert?.raw && depth < 16; depth++) {
+    const issuer = cert.issuerCertificate;
+    if (!issuer?.raw || issuer === cert || issuer.fingerprint256 === cert.fingerprint256) {
+      return createHash("sha256").update(cert.raw).digest("hex");
+    }
+    cert = issuer;
+  }
+  return undefined;
 }
 
 /** `10.1.2.3:443` or `[2001:db8::1]:443`. */

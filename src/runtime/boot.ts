@@ -6,9 +6,10 @@
  */
 import { hostname as machineHostname } from "node:os";
 import { mkdir } from "node:fs/promises";
+import { databaseKind } from "../../db/client.ts";
 import { createAppliance } from "../appliance.ts";
 import type { Appliance } from "../appliance.ts";
-import { loadConfig } from "../config.ts";
+import { ConfigError, loadConfig } from "../config.ts";
 import type { Config } from "../config.ts";
 import { createLogger } from "../log.ts";
 import type { Logger } from "../log.ts";
@@ -20,20 +21,56 @@ export interface Booted {
   appliance: Appliance;
 }
 
-export function configFromEnv(env: Record<string, string | undefined>): Config {
-  return loadConfig(env, { hostname: machineHostname() });
+export interface BootOptions {
+  /** Starts the background workers (default true); one-shot commands say false. */
+  workers?: boolean;
+  /** Where log lines go: stdout for `serve`, stderr when stdout is the command's answer. */
+  logTo?: "stdout" | "stderr";
 }
 
-export async function boot(env: Record<string, string | undefined>): Promise<Booted> {
-  const config = configFromEnv(env);
-  const log = createLogger(config.logLevel);
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+/** The configuration, refusing what cannot work before anything is opened. */
+export function configFromEnv(env: Record<string, string | undefined>): Config {
+  const config = loadConfig(env, { hostname: machineHostname() });
+  if (databaseKind(config.databaseUrl) === "remote" && !config.secretKey) {
+    throw new ConfigError([
+      "PORTICO_SECRET_KEY: required with a remote PORTICO_DATABASE_URL, the same in every " +
+        "process (make one with: openssl rand -base64 32)",
+    ]);
+  }
+  return config;
+}
+
+/** The logger of a process: JSON lines on stdout, or stderr for one-shot commands. */
+export function processLogger(config: Config, to: "stdout" | "stderr" = "stdout"): Logger {
+  if (to === "stdout") return createLogger(config.logLevel);
+  return createLogger(config.logLevel, {
+    write: (line: string) => void process.stderr.write(line),
+  });
+}
+
+/** The first-party plugins followed by the files named in PORTICO_PLUGINS. */
+export async function pluginsFor(config: Config) {
   const extra = await importPlugins(config.plugins);
+  return {
+    plugins: [...firstPartyPlugins, ...extra.plugins],
+    sources: [...firstPartyPlugins.map((p) => p.id), ...extra.sources],
+  };
+}
+
+export async function boot(
+  env: Record<string, string | undefined>,
+  options: BootOptions = {},
+): Promise<Booted> {
+  const config = configFromEnv(env);
+  const log = processLogger(config, options.logTo);
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const { plugins, sources } = await pluginsFor(config);
   const appliance = await createAppliance({
     config,
     log,
-    plugins: [...firstPartyPlugins, ...extra.plugins],
-    pluginSources: [...firstPartyPlugins.map((p) => p.id), ...extra.sources],
+    plugins,
+    pluginSources: sources,
+    workers: options.workers,
   });
   return { config, log, appliance };
 }

@@ -4,11 +4,19 @@
  *
  * @module
  */
+import caTrustStore from "../../plugins/ca-trust-store/index.ts";
 import csaRegistration from "../../plugins/csa-registration/index.ts";
+import dispositionSyndication from "../../plugins/disposition-syndication/index.ts";
 import tlsIdentity from "../../plugins/tls-identity/index.ts";
 import userActivation from "../../plugins/user-activation/index.ts";
 
-export const firstPartyPlugins = [tlsIdentity, csaRegistration, userActivation];
+export const firstPartyPlugins = [
+  tlsIdentity,
+  caTrustStore,
+  csaRegistration,
+  userActivation,
+  dispositionSyndication,
+];
 
 /** Imports each named plugin file or package; its default or `plugin` export. */
 export async function importPlugins(specifiers: string[]): Promise<{ plugins: unknown[]; sources: string[] }> {

@@ -11,6 +11,7 @@ import { isForm, readForm, single } from "../http/body.ts";
 import { envelope } from "../http/respond.ts";
 import type { Router } from "../http/router.ts";
 import type { KernelContext } from "../kernel-context.ts";
+import { enforceRateLimits } from "./rate-limit.ts";
 import { findSample, insertSample, sampleView, searchSamples } from "./store.ts";
 
 const SUBMITTERS = ["device", "user", "org-admin", "admin"] as const;
@@ -90,6 +91,7 @@ export function sampleRoutes(kernel: KernelContext, router: Router): void {
     const content = new Uint8Array(await file.arrayBuffer());
     const at = kernel.clock.now().toISOString();
     const sample = await kernel.db.write(async (tx) => {
+      await enforceRateLimits(tx, kernel.settings, principal, kernel.clock.now());
       const row = await insertSample(
         tx,
         principal,

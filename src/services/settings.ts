@@ -13,7 +13,14 @@ interface Definition {
   schema: v.GenericSchema;
   fallback: unknown;
   description: string;
+  check?: SettingCheck;
 }
+
+/**
+ * A rule a value must also meet, seen against the appliance's state;
+ * returns the reason a value is refused, or null.
+ */
+export type SettingCheck = (value: unknown) => string | null | Promise<string | null>;
 
 export class Settings {
   private readonly definitions = new Map<string, Definition>();
@@ -24,9 +31,15 @@ export class Settings {
     schema: S,
     fallback: v.InferOutput<S>,
     description: string,
+    check?: SettingCheck,
   ): void {
     if (this.definitions.has(key)) throw new Error(`setting ${key} is declared twice`);
-    this.definitions.set(key, { schema, fallback, description });
+    this.definitions.set(key, { schema, fallback, description, check });
+  }
+
+  /** The reason `value` may not be stored under `key` now, or null. */
+  async refusal(key: string, value: unknown): Promise<string | null> {
+    return (await this.definitions.get(key)?.check?.(value)) ?? null;
   }
 
   has(key: string): boolean {

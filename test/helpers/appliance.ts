@@ -49,6 +49,8 @@ export class RunningAppliance {
   constructor(
     readonly dataDir: string,
     readonly env: Record<string, string>,
+    /** The command that serves; `npm start`'s by default. */
+    readonly command: string[] = [process.execPath, join(ROOT, "src/runtime/bun.ts"), "serve"],
   ) {}
 
   get logs(): string {
@@ -57,7 +59,7 @@ export class RunningAppliance {
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
-    const proc = Bun.spawn([process.execPath, join(ROOT, "src/runtime/bun.ts"), "serve"], {
+    const proc = Bun.spawn(this.command, {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -140,9 +142,12 @@ export class RunningAppliance {
 }
 
 /** A new appliance on a fresh data folder, started. */
-export async function startAppliance(env: Record<string, string> = {}): Promise<RunningAppliance> {
+export async function startAppliance(
+  env: Record<string, string> = {},
+  command?: string[],
+): Promise<RunningAppliance> {
   const dataDir = mkdtempSync(join(tmpdir(), "portico-test-"));
-  const appliance = new RunningAppliance(dataDir, env);
+  const appliance = new RunningAppliance(dataDir, env, command);
   await appliance.start();
   return appliance;
 }

@@ -1,0 +1,168 @@
+/**
+ * ca-trust-store: the CA certificates (and pinned server certificates) the
+ * outbound client trusts, and nothing else. It provides the kernel's
+ * trust-anchors point, read before every outbound request.
+ *
+ * @module
+ */
+import * as v from "valibot";
+import { notFound, parseInput, unprocessable } from "../../src/errors.ts";
+import { allow } from "../../src/http/access.ts";
+import { principalOf } from "../../src/http/auth.ts";
+import { trustAnchorsPoint } from "../../src/identity.ts";
+import { parseTrustAnchors } from "../../src/pki/index.ts";
+import { definePlugin } from "../../src/plugin.ts";
+import { TRUST_STORE_CHANGED, anchorDependentsPoint } from "./dependents.ts";
+import { readPostedCertificates } from "./input.ts";
+import { migrations } from "./schema.ts";
+import {
+  activePems,
+  allFingerprints,
+  anchorView,
+  deleteAnchor,
+  findAnchor,
+  insertAnchors,
+  listAnchors,
+  withoutAnsweredWarnings,
+} from "./store.ts";
+
+const Sha256Param = v.pipe(
+  v.string(),
+  v.regex(/^[0-9a-fA-F]{64}$/, "must be the certificate's SHA-256: 64 hexadecimal characters"),
+  v.toLowerCase(),
+);
+
+const ListQuery = v.strictObject(
+  {
+    cursor: v.optional(Sha256Param),
+    limit: v.optional(
+      v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number)),
+      "100",
+    ),
+  },
+  "is not a query parameter of this route: remove it",
+);
+
+const anchorNotFound = (sha256: string) =>
+  notFound(
+    "ca_certificate_not_found",
+    `No CA certificate with SHA-256 ${sha256}: GET /api/v1/ca-certificates lists them.`,
+  );
+
+export default definePlugin({
+  id: "ca-trust-store",
+  version: "0.1.0",
+  kernel: "^0.1.0",
+  prefixes: ["/api/v1/ca-certificates"],
+  migrations,
+  setup(ctx) {
+    ctx.provide(trustAnchorsPoint, { anchors: () => activePems(ctx.db.orm, ctx.clock.now()) });
+    const router = ctx.route("/api/v1/ca-certificates");
+
+    router.get("/", allow("admin"), async (c) => {
+      const query = parseInput(ListQuery, c.req.query(), "query");
+      const limit = Math.min(Math.max(query.limit, 1), 500);
+      const { page, nextCursor } = await listAnchors(ctx.db.orm, query.cursor, limit);
+      const now = ctx.clock.now();
+      return c.json({ items: page.map((row) => anchorView(row, now)), next_cursor: nextCursor });
+    });
+
+    router.get("/:sha256", allow("admin"), async (c) => {
+      const sha256 = parseInput(Sha256Param, c.req.param("sha256"), "path");
+      const row = await findAnchor(ctx.db.orm, sha256);
+      if (!row) throw anchorNotFound(sha256);
+      return c.json({ ...anchorView(row, ctx.clock.now()), pem: row.pem });
+    });
+
+    router.post("/", allow("admin"), async (c) => {
+      const posted = await readPostedCertificates(c);
+      const actor = principalOf(c).login;
+      const now = ctx.clock.now();
+      const result = await ctx.db.write(async (tx) => {
+        const parsed = parseTrustAnchors(posted.input, {
+          trusted: await allFingerprints(tx),
+          now,
+          path: posted.path,
+        });
+        if (!parsed.ok) {
+          const first = parsed.issues[0];
+          throw unprocessable(
+            first.code,
+            "Certificate not readable",
+            first.message,
+            parsed.issues.map((i) => ({ path: i.path ?? posted.path, message: i.message })),
+          );
+        }
+        const { anchors, already_trusted } = parsed.value;
+        const warnings = await withoutAnsweredWarnings(tx, anchors, parsed.value.warnings);
+        const added = await insertAnchors(tx, anchors, actor, now.toISOString());
+        if (added.length > 0) {
+          await ctx.events.emit(tx, TRUST_STORE_CHANGED, {
+            added: added.map((a) => a.sha256),
+            removed: [],
+          });
+        }
+        await ctx.audit.record(tx, {
+          actor,
+          action: "ca_certificate.add",
+          target: added.map((a) => a.sha256).join(",") || null,
+          source: c.get("sourceAddress"),
+          outcome: added.length > 0 ? "success" : "unchanged",
+          detail: {
+            added: added.map((a) => ({ sha256: a.sha256, subject: a.subject, kind: a.kind })),
+            already_trusted: already_trusted.map((a) => a.sha256),
+          },
+        });
+        return { added, already_trusted, warnings };
+      });
+      if (result.added.length > 0) {
+        ctx.log.info(
+          { added: result.added.map((a) => a.sha256), by: actor },
+          "CA certificates added",
+        );
+      }
+      return c.json(
+        {
+          added: result.added.map((row) => anchorView(row, now)),
+          already_trusted: result.already_trusted,
+          warnings: result.warnings,
+        },
+        result.added.length > 0 ? 201 : 200,
+      );
+    });
+
+    router.delete("/:sha256", allow("admin"), async (c) => {
+      const sha256 = parseInput(Sha256Param, c.req.param("sha256"), "path");
+      const actor = principalOf(c).login;
+      const dependents = await ctx.db.write(async (tx) => {
+        const row = await findAnchor(tx, sha256);
+        if (!row) throw anchorNotFound(sha256);
+        const names: string[] = [];
+        for (const provider of ctx.extensions(anchorDependentsPoint)) {
+          names.push(...(await provider.dependentsOf(tx, sha256)));
+        }
+        await deleteAnchor(tx, sha256);
+        await ctx.events.emit(tx, TRUST_STORE_CHANGED, { added: [], removed: [sha256] });
+        await ctx.audit.record(tx, {
+          actor,
+          action: "ca_certificate.delete",
+          target: sha256,
+          source: c.get("sourceAddress"),
+          outcome: "success",
+          detail: { subject: row.subject, anchored: names },
+        });
+        return names;
+      });
+      ctx.log.info({ sha256, by: actor, anchored: dependents }, "CA certificate deleted");
+      if (dependents.length > 0) {
+        const list = dependents.join("; ").replace(/["\\\r\n]/g, "");
+        c.header(
+          "Warning",
+          `299 portico "This certificate anchored the TLS chain of: ${list}. ` +
+            'Their next connections will fail verification until a CA that anchors them is added."',
+        );
+      }
+      return c.body(null, 204);
+    });
+  },
+});

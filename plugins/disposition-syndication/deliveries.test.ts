@@ -1,0 +1,242 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { type Receiver, type TestPki, makeTestPki } from "../../src/outbound/test-pki.ts";
+import { type RunningAppliance, startAppliance } from "../../test/helpers/appliance.ts";
+import {
+  AMP_PASSWORD,
+  type Answer,
+  addService,
+  deliveriesOf,
+  queryDatabase,
+  quickDeliveries,
+  setVerdict,
+  startAmpReceiver,
+  submit,
+  updatesReceived,
+  waitFor,
+} from "../../test/helpers/syndication.ts";
+
+let app: RunningAppliance;
+let pki: TestPki;
+const opened: { receiver: Receiver; serviceId: number }[] = [];
+
+beforeAll(async () => {
+  pki = makeTestPki();
+  app = await startAppliance({ PORTICO_OUTBOUND_ALLOW: "127.0.0.0/8" });
+  await quickDeliveries(app);
+  await app.call("POST", "/api/v1/ca-certificates", { json: { pem: pki.root } });
+});
+
+afterEach(async () => {
+  for (const { receiver, serviceId } of opened.splice(0)) {
+    await app.call("DELETE", `/api/v1/disposition-services/${serviceId}`);
+    await receiver.close();
+  }
+});
+
+afterAll(async () => {
+  await app.stop();
+  app.cleanup();
+  pki.remove();
+});
+
+async function serviceWith(answer?: Answer, extra: Record<string, unknown> = {}) {
+  const receiver = await startAmpReceiver(pki, answer);
+  const serviceId = await addService(app, receiver, extra);
+  opened.push({ receiver, serviceId });
+  return { receiver, serviceId };
+}
+
+let counter = 0;
+async function newDisposition(disposition: "malicious" | "clean" = "malicious") {
+  const sample = await submit(app, new TextEncoder().encode(`sample ${++counter}`), "s.bin");
+  await setVerdict(app, sample.id, disposition);
+  return sample;
+}
+
+describe("delivery outcomes", () => {
+  test("D5: a receiver that always answers 500 gets exactly 3 attempts with growing waits, then failed, retryable by hand", async () => {
+    const { receiver, serviceId } = await serviceWith((_req, res) => res.writeHead(500).end());
+    await newDisposition();
+    const [failed] = await waitFor("the delivery to fail", async () => {
+      const rows = await deliveriesOf(app, serviceId, "failed");
+      return rows.length === 1 ? rows : undefined;
+    });
+    expect(failed.attempts).toBe(3);
+    expect(failed.last_status).toBe(500);
+    expect(receiver.requests.length).toBe(3);
+    const keys = new Set(receiver.requests.map((r) => r.headers["idempotency-key"]));
+    expect([...keys]).toEqual([failed.event_id]);
+
+    const detail = (await app.call("GET", `/api/v1/deliveries/${failed.id}`)).json;
+    const log = [...detail.attempt_log].reverse();
+    expect(log.map((a: any) => [a.attempt, a.outcome, a.http_status])).toEqual([
+      [1, "retry", 500],
+      [2, "retry", 500],
+      [3, "failed", 500],
+    ]);
+    const gap = (i: number) => Date.parse(log[i + 1].started_at) - Date.parse(log[i].finished_at);
+    // Backoff 100 ms then 200 ms, each drawn from its upper half.
+    expect(gap(0)).toBeGreaterThanOrEqual(50);
+    expect(gap(1)).toBeGreaterThanOrEqual(100);
+
+    const retried = await app.call("POST", `/api/v1/deliveries/${failed.id}/retry`);
+    expect(retried.status).toBe(200);
+    expect(retried.json.status).toBe("pending");
+    await waitFor("three more attempts", () => receiver.requests.length === 6);
+  });
+
+  test("honours Retry-After from a 429 before trying again", async () => {
+    let calls = 0;
+    const { receiver, serviceId } = await serviceWith((_req, res) => {
+      if (++calls === 1) res.writeHead(429, { "retry-after": "1" }).end();
+      else res.writeHead(200).end();
+    }, {});
+    await app.call("PATCH", "/api/v1/settings", { json: { "deliveries.backoff_max_ms": 5_000 } });
+    try {
+      await newDisposition();
+      await waitFor("the second attempt", () => receiver.requests.length === 2, 10_000);
+      const [delivery] = await deliveriesOf(app, serviceId, "delivered");
+      const log = (await app.call("GET", `/api/v1/deliveries/${delivery.id}`)).json.attempt_log;
+      const wait = Date.parse(log[0].started_at) - Date.parse(log[1].finished_at);
+      expect(wait).toBeGreaterThanOrEqual(950);
+    } finally {
+      await app.call("PATCH", "/api/v1/settings", { json: { "deliveries.backoff_max_ms": 400 } });
+    }
+  });
+
+  test("a 4xx other than 401, 403 and 429 fails the delivery at once", async () => {
+    const { receiver, serviceId } = await serviceWith((_req, res) => res.writeHead(422).end());
+    await newDisposition();
+    const [failed] = await waitFor("the failure", async () => {
+      const rows = await deliveriesOf(app, serviceId, "failed");
+      return rows.length === 1 ? rows : undefined;
+    });
+    expect(failed.attempts).toBe(1);
+    expect(receiver.requests.length).toBe(1);
+  });
+
+  test("D6: a 401 marks the service credentials_rejected after one request, and a new password resumes it", async () => {
+    const { receiver, serviceId } = await serviceWith(undefined, { password: "wrong" });
+    for (let i = 0; i < 4; i++) await newDisposition();
+    const state = await waitFor("credentials_rejected", async () => {
+      const s = (await app.call("GET", `/api/v1/disposition-services/${serviceId}`)).json;
+      return s.status === "credentials_rejected" ? s : undefined;
+    });
+    expect(state.last_error).toContain("HTTP 401");
+    await Bun.sleep(600);
+    expect(receiver.requests.length).toBe(1);
+    expect(state.deliveries.pending).toBe(4);
+
+    await app.call("PATCH", `/api/v1/disposition-services/${serviceId}`, {
+      json: { password: AMP_PASSWORD },
+    });
+    await waitFor("all four delivered", async () =>
+      (await deliveriesOf(app, serviceId, "delivered")).length === 4 ? true : undefined,
+    );
+    expect(receiver.requests.length).toBe(5);
+  });
+
+  test("D7: deleting a service with scheduled retries stops its requests; other services carry on", async () => {
+    const doomed = await serviceWith((_req, res) => res.writeHead(503).end());
+    const healthy = await serviceWith();
+    await app.call("PATCH", "/api/v1/settings", { json: { "deliveries.max_attempts": 50 } });
+    try {
+      await newDisposition();
+      await waitFor("a first retry", () => doomed.receiver.requests.length >= 1);
+      const deleted = await app.call("DELETE", `/api/v1/disposition-services/${doomed.serviceId}`);
+      expect(deleted.status).toBe(204);
+      await Bun.sleep(100);
+      const after = doomed.receiver.requests.length;
+      await newDisposition();
+      await waitFor("the healthy service's two updates", () =>
+        healthy.receiver.requests.length === 2,
+      );
+      await Bun.sleep(800);
+      expect(doomed.receiver.requests.length).toBe(after);
+      const gone = await app.call("GET", `/api/v1/disposition-services/${doomed.serviceId}`);
+      expect(gone.status).toBe(404);
+    } finally {
+      await app.call("PATCH", "/api/v1/settings", { json: { "deliveries.max_attempts": 3 } });
+    }
+  });
+
+  test("D8: a disabled service holds five updates and sends all five when enabled", async () => {
+    const { receiver, serviceId } = await serviceWith(undefined, { enabled: false });
+    for (let i = 0; i < 5; i++) await newDisposition();
+    const held = await deliveriesOf(app, serviceId, "held");
+    expect(held.length).toBe(5);
+    await Bun.sleep(500);
+    expect(receiver.requests.length).toBe(0);
+
+    await app.call("PATCH", `/api/v1/disposition-services/${serviceId}`, {
+      json: { enabled: true },
+    });
+    await waitFor("five updates", () => receiver.requests.length === 5);
+    expect(new Set(updatesReceived(receiver).map((u) => u.event_id))).toEqual(
+      new Set(held.map((d) => d.event_id)),
+    );
+  });
+
+  test("a new service gets no backfill until replayed, then gets the earlier updates", async () => {
+    const since = new Date().toISOString();
+    await newDisposition();
+    await newDisposition("clean");
+    const { receiver, serviceId } = await serviceWith();
+    expect(await deliveriesOf(app, serviceId)).toEqual([]);
+
+    const replayed = await app.call("POST", `/api/v1/disposition-services/${serviceId}/replay`, {
+      json: { since },
+    });
+    expect(replayed.status).toBe(200);
+    expect(replayed.json.queued).toBe(2);
+    await waitFor("two replayed updates", () => receiver.requests.length === 2);
+    const bad = await app.call("POST", `/api/v1/disposition-services/${serviceId}/replay`, {
+      json: { since: "yesterday" },
+    });
+    expect(bad.status).toBe(400);
+  });
+
+  test("updates for one sha256 reach a service in sequence order, even when the first is retried", async () => {
+    let first = true;
+    const { receiver } = await serviceWith((_req, res) => {
+      if (first) {
+        first = false;
+        res.writeHead(503).end();
+      } else res.writeHead(200).end();
+    });
+    const sample = await submit(app, new TextEncoder().encode("flip-flop"), "f.bin");
+    await setVerdict(app, sample.id, "malicious");
+    await setVerdict(app, sample.id, "clean");
+    await setVerdict(app, sample.id, "malicious");
+    await waitFor("three delivered updates", () => receiver.requests.length === 4);
+    const order = updatesReceived(receiver).map((u) => [u.sequence, u.disposition]);
+    expect(order).toEqual([
+      [1, "malicious"],
+      [1, "malicious"],
+      [2, "clean"],
+      [3, "malicious"],
+    ]);
+  });
+
+  test("D10: a failed delivery's records and the logs never hold the password", async () => {
+    const { serviceId } = await serviceWith((req, res) =>
+      res.writeHead(500).end(`echo ${req.headers.authorization}`),
+    );
+    await newDisposition();
+    await waitFor("the failure", async () =>
+      (await deliveriesOf(app, serviceId, "failed")).length === 1 ? true : undefined,
+    );
+    const encoded = Buffer.from(`amp-user:${AMP_PASSWORD}`).toString("base64");
+    const stored = await queryDatabase(
+      app,
+      "SELECT d.*, a.error AS attempt_error FROM disposition_deliveries d " +
+        "JOIN disposition_attempts a ON a.delivery_id = d.id WHERE d.service_id = ?",
+      [serviceId],
+    );
+    const services = await queryDatabase(app, "SELECT * FROM disposition_services");
+    const everything = JSON.stringify([stored, services]) + app.logs;
+    expect(stored.length).toBe(3);
+    expect(everything).not.toContain(AMP_PASSWORD);
+    expect(everything).not.toContain(encoded);
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * disposition-syndication: pushes every disposition change to the AMP
+ * Private Cloud Disposition Update Services an administrator added, over
+ * HTTPS that trusts only the CA store, durably and in order per sha256.
+ *
+ * @module
+ */
+import { eq } from "drizzle-orm";
+import { definePlugin } from "../../src/plugin.ts";
+import { TRUST_STORE_CHANGED, anchorDependentsPoint } from "../ca-trust-store/dependents.ts";
+import { enqueueForServices } from "./enqueue.ts";
+import { deliveryRoutes, serviceRoutes } from "./routes.ts";
+import { migrations, services } from "./schema.ts";
+import { defineDeliverySettings } from "./settings.ts";
+import { createDeliveryWorker } from "./worker.ts";
+
+/** How often the worker looks for due deliveries. */
+const POLL_MS = 200;
+
+export default definePlugin({
+  id: "disposition-syndication",
+  version: "0.1.0",
+  kernel: "^0.1.0",
+  requires: ["ca-trust-store"],
+  prefixes: ["/api/v1/disposition-services", "/api/v1/deliveries"],
+  migrations,
+  setup(ctx) {
+    defineDeliverySettings(ctx.settings);
+    ctx.events.inTransaction("disposition.changed", enqueueForServices);
+    ctx.events.inTransaction(TRUST_STORE_CHANGED, async (tx, event) => {
+      const added = event.payload.added as string[];
+      // A new anchor may be what an untrusted service was missing: let it try again.
+      if (added.length > 0) {
+        await tx.update(services).set({ status: "ok" }).where(eq(services.status, "untrusted"));
+      }
+    });
+    ctx.provide(anchorDependentsPoint, {
+      async dependentsOf(db, sha256) {
+        const rows = await db.select().from(services).where(eq(services.anchorSha256, sha256)).all();
+        return rows.map((s) => `disposition service ${s.id} "${s.name}" (${s.url})`);
+      },
+    });
+    serviceRoutes(ctx);
+    deliveryRoutes(ctx);
+    const work = createDeliveryWorker(ctx);
+    ctx.every("deliveries", POLL_MS, async () => {
+      await work();
+    });
+  },
+});

@@ -1,0 +1,84 @@
+/**
+ * What administrators send to the syndication routes, validated.
+ *
+ * @module
+ */
+import * as v from "valibot";
+
+const UNKNOWN = "is not a field of this request: remove it";
+const text = (what: string, max: number) =>
+  v.pipe(
+    v.string(`${what} must be text`),
+    v.minLength(1, `${what} must not be empty`),
+    v.maxLength(max, `${what} must be at most ${max} characters`),
+  );
+
+const fields = {
+  name: text("name", 200),
+  url: text("url", 2048),
+  username: text("username", 256),
+  password: text("password", 1024),
+  enabled: v.boolean("enabled must be true or false"),
+};
+
+export const CreateService = v.strictObject(
+  {
+    name: v.optional(fields.name),
+    url: fields.url,
+    username: fields.username,
+    password: fields.password,
+    enabled: v.optional(fields.enabled, true),
+  },
+  UNKNOWN,
+);
+
+export const UpdateService = v.strictObject(
+  {
+    name: v.optional(fields.name),
+    url: v.optional(fields.url),
+    username: v.optional(fields.username),
+    password: v.optional(fields.password),
+    enabled: v.optional(fields.enabled),
+  },
+  UNKNOWN,
+);
+
+export const ReplayInput = v.strictObject(
+  {
+    since: v.pipe(
+      v.string("since must be an ISO 8601 time"),
+      v.isoTimestamp("since must be an ISO 8601 time such as 2026-12-03T18:00:00Z"),
+      v.transform((s) => new Date(s).toISOString()),
+    ),
+  },
+  UNKNOWN,
+);
+
+export const IdParam = v.pipe(
+  v.string(),
+  v.regex(/^[1-9]\d{0,15}$/, "must be a positive whole number"),
+  v.transform(Number),
+);
+
+export const DeliveriesQuery = v.strictObject(
+  {
+    status: v.optional(
+      v.picklist(
+        ["pending", "held", "delivered", "failed"],
+        "status must be pending, held, delivered or failed",
+      ),
+    ),
+    cursor: v.optional(IdParam),
+    limit: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^\d+$/, "must be a whole number"),
+        v.transform(Number),
+        v.minValue(1, "must be 1 or more"),
+        v.maxValue(500, "must be 500 or less"),
+      ),
+      "100",
+    ),
+  },
+  "is not a query parameter of this route: remove it",
+);

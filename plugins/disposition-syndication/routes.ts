@@ -1,0 +1,312 @@
+/**
+ * The HTTP routes of disposition-syndication.
+ *
+ * @module
+ */
+import { and, asc, desc, eq, gt } from "drizzle-orm";
+import * as v from "valibot";
+import { conflict, notFound, parseInput } from "../../src/errors.ts";
+import { allow } from "../../src/http/access.ts";
+import { principalOf } from "../../src/http/auth.ts";
+import { readBody } from "../../src/http/body.ts";
+import type { PluginContext } from "../../src/plugin.ts";
+import { holdPending, releaseHeld, replay } from "./enqueue.ts";
+import { CreateService, DeliveriesQuery, IdParam, ReplayInput, UpdateService } from "./input.ts";
+import { attempts, deliveries, services } from "./schema.ts";
+import type { Delivery } from "./schema.ts";
+import {
+  changesDestination,
+  checkedUrl,
+  deliveryCounts,
+  passwordRequired,
+  requireService,
+  serviceView,
+} from "./services.ts";
+
+const ListQuery = v.strictObject(
+  { cursor: v.optional(IdParam) },
+  "is not a query parameter of this route: remove it",
+);
+
+function deliveryView(row: Delivery) {
+  return {
+    id: row.id,
+    service_id: row.serviceId,
+    event_id: row.eventId,
+    sequence: row.sequence,
+    sha256: row.sha256,
+    sample_id: row.payload.id,
+    disposition: row.payload.disposition,
+    status: row.status,
+    attempts: row.attempts,
+    next_at: row.status === "pending" ? row.nextAt : null,
+    in_flight: row.leaseUntil !== null,
+    last_status: row.lastStatus,
+    last_error: row.lastError,
+    created_at: row.createdAt,
+    finished_at: row.finishedAt,
+  };
+}
+
+/** `/api/v1/disposition-services`. */
+export function serviceRoutes(ctx: PluginContext): void {
+  const router = ctx.route("/api/v1/disposition-services");
+  const id = (raw: string | undefined) => parseInput(IdParam, raw, "path");
+  const audit = (c: { get(k: "sourceAddress"): string }, actor: string) => ({
+    actor,
+    source: c.get("sourceAddress"),
+  });
+
+  router.get("/", allow("admin"), async (c) => {
+    const query = parseInput(ListQuery, c.req.query(), "query");
+    const rows = await ctx.db.orm
+      .select()
+      .from(services)
+      .where(query.cursor ? gt(services.id, query.cursor) : undefined)
+      .orderBy(asc(services.id))
+      .limit(101)
+      .all();
+    const page = rows.slice(0, 100);
+    const nextCursor = rows.length > 100 ? String(page[page.length - 1].id) : null;
+    return c.json({ items: page.map(serviceView), next_cursor: nextCursor });
+  });
+
+  router.post("/", allow("admin"), async (c) => {
+    const input = parseInput(CreateService, await readBody(c, ["json"]));
+    const url = await checkedUrl(input.url, ctx.appliance.outboundAllow);
+    const actor = principalOf(c).login;
+    const at = ctx.clock.now().toISOString();
+    const sealed = await ctx.secrets.seal(input.password);
+    const row = await ctx.db.write(async (tx) => {
+      const [created] = await tx
+        .insert(services)
+        .values({
+          name: input.name ?? url.host,
+          url: url.href,
+          username: input.username,
+          passwordSealed: sealed,
+          enabled: input.enabled,
+          status: "ok",
+          createdAt: at,
+          updatedAt: at,
+        })
+        .returning();
+      await ctx.audit.record(tx, {
+        ...audit(c, actor),
+        action: "disposition_service.create",
+        target: String(created.id),
+        outcome: "success",
+        detail: { url: created.url, username: created.username, enabled: created.enabled },
+      });
+      return created;
+    });
+    ctx.log.info({ service: row.id, url: row.url, by: actor }, "disposition service added");
+    return c.json(serviceView(row), 201);
+  });
+
+  router.get("/:id", allow("admin"), async (c) => {
+    const row = await requireService(ctx.db.orm, id(c.req.param("id")));
+    return c.json({ ...serviceView(row), deliveries: await deliveryCounts(ctx.db.orm, row.id) });
+  });
+
+  router.patch("/:id", allow("admin"), async (c) => {
+    const serviceId = id(c.req.param("id"));
+    const input = parseInput(UpdateService, await readBody(c, ["json"]));
+    const url = input.url ? await checkedUrl(input.url, ctx.appliance.outboundAllow) : undefined;
+    const sealed = input.password ? await ctx.secrets.seal(input.password) : undefined;
+    const actor = principalOf(c).login;
+    const at = ctx.clock.now().toISOString();
+    const row = await ctx.db.write(async (tx) => {
+      const before = await requireService(tx, serviceId);
+      if (url && !sealed && changesDestination(before.url, url)) throw passwordRequired();
+      const credentialsChanged = Boolean(url || sealed || input.username);
+      const [after] = await tx
+        .update(services)
+        .set({
+          name: input.name,
+          url: url?.href,
+          username: input.username,
+          passwordSealed: sealed,
+          enabled: input.enabled,
+          updatedAt: at,
+          ...(credentialsChanged ? { status: "ok" as const } : {}),
+          ...(url ? { anchorSha256: null } : {}),
+        })
+        .where(eq(services.id, serviceId))
+        .returning();
+      if (input.enabled === true && !before.enabled) await releaseHeld(tx, serviceId, at);
+      if (input.enabled === false && before.enabled) await holdPending(tx, serviceId, at);
+      await ctx.audit.record(tx, {
+        ...audit(c, actor),
+        action: "disposition_service.update",
+        target: String(serviceId),
+        outcome: "success",
+        detail: { fields: Object.keys(input) },
+      });
+      return after;
+    });
+    return c.json(serviceView(row));
+  });
+
+  router.delete("/:id", allow("admin"), async (c) => {
+    const serviceId = id(c.req.param("id"));
+    const actor = principalOf(c).login;
+    await ctx.db.write(async (tx) => {
+      const row = await requireService(tx, serviceId);
+      await tx.delete(attempts).where(eq(attempts.serviceId, serviceId));
+      await tx.delete(deliveries).where(eq(deliveries.serviceId, serviceId));
+      await tx.delete(services).where(eq(services.id, serviceId));
+      await ctx.audit.record(tx, {
+        ...audit(c, actor),
+        action: "disposition_service.delete",
+        target: String(serviceId),
+        outcome: "success",
+        detail: { url: row.url },
+      });
+    });
+    ctx.log.info({ service: serviceId, by: actor }, "disposition service deleted");
+    return c.body(null, 204);
+  });
+
+  router.post("/:id/check", allow("admin"), async (c) => {
+    const row = await requireService(ctx.db.orm, id(c.req.param("id")));
+    const password = await ctx.secrets.open(row.passwordSealed);
+    const result = await ctx.outbound.check(row.url, { username: row.username, password });
+    if (result.ok && row.status !== "ok") {
+      // A passing check is the administrator's sign that the cause is gone.
+      await ctx.db.write((tx) =>
+        tx.update(services).set({ status: "ok" }).where(eq(services.id, row.id)),
+      );
+    }
+    return c.json(result);
+  });
+
+  router.get("/:id/deliveries", allow("admin"), async (c) => {
+    const serviceId = id(c.req.param("id"));
+    const query = parseInput(DeliveriesQuery, c.req.query(), "query");
+    await requireService(ctx.db.orm, serviceId);
+    const rows = await ctx.db.orm
+      .select()
+      .from(deliveries)
+      .where(
+        and(
+          eq(deliveries.serviceId, serviceId),
+          query.status ? eq(deliveries.status, query.status) : undefined,
+          query.cursor ? gt(deliveries.id, query.cursor) : undefined,
+        ),
+      )
+      .orderBy(asc(deliveries.id))
+      .limit(query.limit + 1)
+      .all();
+    const page = rows.slice(0, query.limit);
+    const nextCursor = rows.length > query.limit ? String(page[page.length - 1].id) : null;
+    return c.json({ items: page.map(deliveryView), next_cursor: nextCursor });
+  });
+
+  router.post("/:id/replay", allow("admin"), async (c) => {
+    const serviceId = id(c.req.param("id"));
+    const input = parseInput(ReplayInput, await readBody(c, ["json"]));
+    const actor = principalOf(c).login;
+    const queued = await ctx.db.write(async (tx) => {
+      const row = await requireService(tx, serviceId);
+      const n = await replay(tx, row, input.since, ctx.clock.now().toISOString());
+      await ctx.audit.record(tx, {
+        ...audit(c, actor),
+        action: "disposition_service.replay",
+        target: String(serviceId),
+        outcome: n > 0 ? "success" : "unchanged",
+        detail: { since: input.since, queued: n },
+      });
+      return n;
+    });
+    return c.json({ queued });
+  });
+}
+
+/** `/api/v1/deliveries`. */
+export function deliveryRoutes(ctx: PluginContext): void {
+  const router = ctx.route("/api/v1/deliveries");
+  const deliveryNotFound = (deliveryId: number) =>
+    notFound(
+      "delivery_not_found",
+      `No delivery ${deliveryId}: list a service's deliveries to find their ids.`,
+    );
+
+  router.get("/:id", allow("admin"), async (c) => {
+    const deliveryId = parseInput(IdParam, c.req.param("id"), "path");
+    const row = await ctx.db.orm.select().from(deliveries).where(eq(deliveries.id, deliveryId)).get();
+    if (!row) throw deliveryNotFound(deliveryId);
+    const log = await ctx.db.orm
+      .select()
+      .from(attempts)
+      .where(eq(attempts.deliveryId, deliveryId))
+      .orderBy(desc(attempts.id))
+      .limit(100)
+      .all();
+    return c.json({
+      ...deliveryView(row),
+      attempt_log: log.map((a) => ({
+        attempt: a.attempt,
+        started_at: a.startedAt,
+        finished_at: a.finishedAt,
+        http_status: a.httpStatus,
+        outcome: a.outcome,
+        error: a.error,
+      })),
+    });
+  });
+
+  router.post("/:id/retry", allow("admin"), async (c) => {
+    const deliveryId = parseInput(IdParam, c.req.param("id"), "path");
+    const actor = principalOf(c).login;
+    const at = ctx.clock.now().toISOString();
+    const row = await ctx.db.write(async (tx) => {
+      const before = await tx.select().from(deliveries).where(eq(deliveries.id, deliveryId)).get();
+      if (!before) throw deliveryNotFound(deliveryId);
+      if (before.status === "delivered") {
+        throw conflict(
+          "delivery_delivered",
+          "Delivery already delivered",
+          "This update reached the service; to send it again, replay the service since its time.",
+        );
+      }
+      if (before.leaseUntil !== null && before.leaseUntil > at) {
+        throw conflict(
+          "delivery_in_flight",
+          "Delivery in flight",
+          "An attempt is being sent right now: wait for it, then look at the delivery again.",
+        );
+      }
+      const service = await tx
+        .select()
+        .from(services)
+        .where(eq(services.id, before.serviceId))
+        .get();
+      const [after] = await tx
+        .update(deliveries)
+        .set({
+          status: service?.enabled ? "pending" : "held",
+          attempts: 0,
+          nextAt: at,
+          finishedAt: null,
+          leaseUntil: null,
+          leaseHolder: null,
+        })
+        .where(eq(deliveries.id, deliveryId))
+        .returning();
+      // Retrying by hand is the administrator's sign that the cause is gone.
+      if (service && service.status !== "ok") {
+        await tx.update(services).set({ status: "ok" }).where(eq(services.id, service.id));
+      }
+      await ctx.audit.record(tx, {
+        actor,
+        source: c.get("sourceAddress"),
+        action: "delivery.retry",
+        target: String(deliveryId),
+        outcome: "success",
+      });
+      return after;
+    });
+    return c.json(deliveryView(row));
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * The delivery settings an administrator tunes through `/api/v1/settings`.
+ *
+ * @module
+ */
+import * as v from "valibot";
+import type { Executor } from "../../db/client.ts";
+import type { Settings } from "../../src/services/settings.ts";
+
+const whole = (min: number, max: number) =>
+  v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+
+const DEFINITIONS = {
+  "deliveries.max_attempts": [whole(1, 100), 8, "Attempts per delivery before it is failed."],
+  "deliveries.backoff_initial_ms": [
+    whole(10, 3_600_000),
+    5_000,
+    "The wait before the second attempt, in ms; each later wait doubles, with jitter.",
+  ],
+  "deliveries.backoff_max_ms": [
+    whole(10, 86_400_000),
+    3_600_000,
+    "The longest wait between attempts, in ms (also caps Retry-After).",
+  ],
+  "deliveries.lease_ms": [
+    whole(1_000, 600_000),
+    60_000,
+    "How long a process owns an attempt; a request is abandoned before its lease ends.",
+  ],
+  "deliveries.concurrency": [whole(1, 256), 16, "Requests sent at once by one process."],
+} as const;
+
+type Key = keyof typeof DEFINITIONS;
+
+/** The delivery settings, read once per worker run. */
+export interface DeliverySettings {
+  maxAttempts: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  leaseMs: number;
+  concurrency: number;
+}
+
+export function defineDeliverySettings(settings: Settings): void {
+  for (const [key, [schema, fallback, description]] of Object.entries(DEFINITIONS)) {
+    settings.define(key, schema, fallback, description);
+  }
+}
+
+export async function readDeliverySettings(
+  settings: Settings,
+  db: Executor,
+): Promise<DeliverySettings> {
+  const get = (key: Key) => settings.get<number>(db, key);
+  return {
+    maxAttempts: await get("deliveries.max_attempts"),
+    backoffInitialMs: await get("deliveries.backoff_initial_ms"),
+    backoffMaxMs: await get("deliveries.backoff_max_ms"),
+    leaseMs: await get("deliveries.lease_ms"),
+    concurrency: await get("deliveries.concurrency"),
+  };
+}

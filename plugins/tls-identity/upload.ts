@@ -1,0 +1,117 @@
+/**
+ * The body of `PUT /api/v1/tls/{interface}/certificate`, as JSON or as a
+ * multipart form with files, checked by the pki toolkit. A refusal is one
+ * 422 problem whose code is the first issue's, listing every issue.
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import * as v from "valibot";
+import { Problem, parseInput } from "../../src/errors.ts";
+import { readBody, single } from "../../src/http/body.ts";
+import type { AppEnv } from "../../src/http/env.ts";
+import { prepareUpload } from "../../src/pki/prepare.ts";
+import type { PreparedCertificate, UploadInput } from "../../src/pki/prepare.ts";
+import type { PkiIssue } from "../../src/pki/result.ts";
+
+const MATERIAL = "must be PEM text, base64 of DER, or (in a multipart form) a file";
+const material = v.optional(v.union([v.string(), v.instance(Uint8Array)], MATERIAL));
+
+const FLAG = "allow_incomplete_chain must be true or false";
+const TRUE_WORDS = ["true", "True", "1"];
+
+const UploadFields = v.object({
+  certificate: material,
+  private_key: material,
+  chain: material,
+  pkcs12: material,
+  passphrase: v.optional(v.string("passphrase must be text")),
+  allow_incomplete_chain: v.optional(
+    v.union(
+      [
+        v.boolean(),
+        v.pipe(
+          v.picklist([...TRUE_WORDS, "false", "False", "0"], FLAG),
+          v.transform((word) => TRUE_WORDS.includes(word)),
+        ),
+      ],
+      FLAG,
+    ),
+  ),
+});
+
+/** What the operator sent, ready for {@link prepareUpload}. */
+export type UploadRequest = Omit<UploadInput, "hostname" | "now">;
+
+/** Titles of the problems an upload can be refused with, by code. */
+const TITLES: Record<string, string> = {
+  key_mismatch: "Private key does not match the certificate",
+  chain_incomplete: "Certificate chain is incomplete",
+  chain_signature_invalid: "Certificate chain does not verify",
+  certificate_expired: "Certificate has expired",
+  san_missing: "Certificate has no subjectAltName",
+  weak_signature: "Certificate has a weak signature",
+  weak_key: "Key is too weak",
+  key_unsupported: "Key type is not supported",
+  leaf_is_ca: "Certificate is a CA certificate",
+  eku_missing_server_auth: "Certificate is not for server authentication",
+  key_encrypted: "Private key is encrypted",
+  passphrase_required: "Passphrase is required",
+  passphrase_wrong: "Passphrase is wrong",
+  certificate_missing: "Certificate is missing",
+  key_missing: "Private key is missing",
+  multiple_private_keys: "More than one private key",
+  input_conflict: "Conflicting fields",
+  tls_load_failed: "Certificate cannot be served",
+};
+
+/** Reads the request body (JSON or multipart) and validates its fields. */
+export async function readUpload(c: Context<AppEnv>): Promise<UploadRequest> {
+  const body = await readBody(c, ["json", "form"]);
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(body)) {
+    fields[name] = name === "chain" ? await joined(value) : await asInput(single(value));
+  }
+  const input = parseInput(UploadFields, fields);
+  return {
+    certificate: input.certificate,
+    private_key: input.private_key,
+    chain: input.chain,
+    pkcs12: input.pkcs12,
+    passphrase: input.passphrase,
+    allowIncompleteChain: input.allow_incomplete_chain,
+  };
+}
+
+/** A multipart file becomes its bytes; the pki toolkit tells PEM from DER itself. */
+async function asInput(value: unknown): Promise<unknown> {
+  return value instanceof Blob ? new Uint8Array(await value.arrayBuffer()) : value;
+}
+
+/** Several chain files in one form are read as one bundle. */
+async function joined(value: unknown): Promise<unknown> {
+  if (!Array.isArray(value)) return asInput(value);
+  const parts = await Promise.all(value.map(asInput));
+  if (!parts.every((p) => typeof p === "string" || p instanceof Uint8Array)) return parts[0];
+  const bytes = parts.map((p) => (typeof p === "string" ? new TextEncoder().encode(p) : p));
+  if (bytes.every((b) => b[0] === 0x30)) return new Uint8Array(Buffer.concat(bytes));
+  return bytes.map((b) => new TextDecoder().decode(b)).join("\n");
+}
+
+/** Runs the pki pipeline; throws the 422 problem when the upload is refused. */
+export function prepare(request: UploadRequest, hostname: string, now: Date): PreparedCertificate {
+  const result = prepareUpload({ ...request, hostname, now });
+  if (result.ok) return result.value;
+  throw refusal(result.issues);
+}
+
+/** One problem for every issue: the first one's code, each listed with its field. */
+export function refusal(issues: PkiIssue[]): Problem {
+  const [first] = issues;
+  const more = issues.length - 1;
+  const detail =
+    more > 0 ? `${first.message} (${more} more problem(s) are listed in errors.)` : first.message;
+  return new Problem(422, first.code, TITLES[first.code] ?? "Certificate refused", detail, {
+    errors: issues.map((issue) => ({ path: issue.path ?? "/", message: issue.message })),
+  });
+}
