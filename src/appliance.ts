@@ -23,6 +23,7 @@ import { guard } from "./http/auth.ts";
 import { defineInterfaceSettings, interfaceScope } from "./http/interfaces.ts";
 import type { AppEnv } from "./http/env.ts";
 import { Router } from "./http/router.ts";
+import type { RouteRecord } from "./http/router.ts";
 import { tlsIdentityPoint, trustAnchorsPoint } from "./identity.ts";
 import { createOutboundClient } from "./outbound/client.ts";
 import type { OutboundClient } from "./outbound/client.ts";
@@ -70,6 +71,8 @@ export interface Appliance {
   readonly db: Database;
   readonly kernel: KernelContext;
   readonly plugins: LoadedPlugin[];
+  /** Every route with its access rule, for the reference and the access matrix. */
+  readonly routes: RouteRecord[];
   /** The interface's TLS material, created on first boot. */
   tls(iface: InterfaceName): Promise<TlsMaterial>;
   onTlsChange(listener: (iface: InterfaceName) => void): void;
@@ -234,6 +237,7 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
       db,
       kernel,
       plugins: loaded,
+      routes: routers.flatMap((r) => r.routes),
       tls: (iface) => provider().ensure(iface),
       onTlsChange: (listener) => provider().onChange(listener),
       async stop() {
