@@ -53,6 +53,11 @@ export class RunningAppliance {
     readonly command: string[] = [process.execPath, join(ROOT, "src/runtime/bun.ts"), "serve"],
   ) {}
 
+  /** The hostname the appliance was started with, which its certificate names. */
+  get hostname(): string {
+    return this.env.PORTICO_HOSTNAME ?? TEST_HOSTNAME;
+  }
+
   get logs(): string {
     return this.output;
   }
@@ -64,7 +69,7 @@ export class RunningAppliance {
       env: {
         ...process.env,
         PORTICO_DATA_DIR: this.dataDir,
-        PORTICO_HOSTNAME: TEST_HOSTNAME,
+        PORTICO_HOSTNAME: this.hostname,
         PORTICO_CLEAN_PORT: String(this.port),
         PORTICO_LOG_LEVEL: "info",
         ...this.env,
@@ -92,7 +97,7 @@ export class RunningAppliance {
     } else {
       this.adminKey = this.env.PORTICO_ADMIN_API_KEY;
     }
-    this.trusted = [presentedCertificates(this.port, TEST_HOSTNAME)[0]];
+    this.trusted = [presentedCertificates(this.port, this.hostname)[0]];
   }
 
   /** Stops with a signal and waits for the exit code. */
@@ -130,7 +135,7 @@ export class RunningAppliance {
       body = new Uint8Array(await encoded.arrayBuffer());
     }
     return verifiedRequest(
-      { hostname: TEST_HOSTNAME, address: "127.0.0.1", port: this.port, ca: this.trusted },
+      { hostname: this.hostname, address: "127.0.0.1", port: this.port, ca: this.trusted },
       path,
       { method, headers, body },
     );

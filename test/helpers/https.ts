@@ -12,6 +12,8 @@ export interface HttpsResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** The body as received. */
+  bytes: Uint8Array;
   /** The body parsed as JSON, or undefined when it is not JSON. */
   json: any;
 }
@@ -53,14 +55,21 @@ export function verifiedRequest(
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
+          const bytes = Buffer.concat(chunks);
+          const text = bytes.toString("utf8");
           let json: unknown;
           try {
             json = JSON.parse(text);
           } catch {
             json = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text,
+            bytes: new Uint8Array(bytes),
+            json,
+          });
         });
         res.on("error", reject);
       },
