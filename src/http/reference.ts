@@ -39,6 +39,8 @@ export function referenceRoutes(app: () => Hono<AppEnv>, openapi: Router, docs: 
   let cached: Promise<Spec> | null = null;
   const spec = () =>
     (cached ??= generateSpecs(app(), {
+      // Paths with a dot (openapi.json, certificate.pem) are API routes here.
+      excludeStaticFile: false,
       documentation: {
         openapi: "3.1.0",
         info: {

@@ -98,7 +98,7 @@ export class Router {
     this.app.on(
       method.toUpperCase(),
       path,
-      describeRoute(describe(this.owner, method, access, doc)),
+      describeRoute(describe(this.owner, method, path, access, doc)),
       this.guard(access),
       ...(handlers as Handler<AppEnv>[]),
     );
@@ -118,7 +118,7 @@ function who(access: Access): string {
   return `Roles: ${access.roles.join(", ")}${inactive}.`;
 }
 
-function describe(owner: string, method: Method, access: Access, doc: RouteDoc) {
+function describe(owner: string, method: Method, path: string, access: Access, doc: RouteDoc) {
   const status = String(doc.status ?? 200);
   const media = doc.bodyTypes ?? ["application/json"];
   return {
@@ -144,8 +144,21 @@ function describe(owner: string, method: Method, access: Access, doc: RouteDoc) 
         },
       },
     },
-    ...(method === "get" && doc.query ? { parameters: queryParameters(doc.query) } : {}),
+    parameters: [
+      ...pathParameters(path),
+      ...(method === "get" && doc.query ? queryParameters(doc.query) : []),
+    ],
   };
+}
+
+/** The `:name` segments of a route path, as OpenAPI path parameters. */
+function pathParameters(path: string) {
+  return [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({
+    name: m[1],
+    in: "path" as const,
+    required: true,
+    schema: { type: "string" as const },
+  }));
 }
 
 /** Query parameters from a valibot object schema's keys. */
