@@ -24,6 +24,8 @@ export interface Config {
   secretKey?: Uint8Array;
   adminApiKey?: string;
   plugins: string[];
+  /** A JSON file holding each plugin's configuration by plugin id. */
+  pluginConfigFile?: string;
   /** Ranges the outbound client may reach beyond the default policy. */
   outboundAllow: Cidr[];
   /** Peers whose X-Forwarded-For is believed. */
@@ -92,6 +94,7 @@ const EnvSchema = v.object({
     ),
   ),
   PORTICO_PLUGINS: v.optional(list, ""),
+  PORTICO_PLUGIN_CONFIG: v.optional(v.string()),
   PORTICO_OUTBOUND_ALLOW: v.optional(v.string(), ""),
   PORTICO_TRUSTED_PROXIES: v.optional(v.string(), ""),
   PORTICO_LOG_LEVEL: v.optional(
@@ -138,6 +141,7 @@ export function loadConfig(
     secretKey: e.PORTICO_SECRET_KEY,
     adminApiKey: e.PORTICO_ADMIN_API_KEY,
     plugins: e.PORTICO_PLUGINS,
+    pluginConfigFile: e.PORTICO_PLUGIN_CONFIG,
     outboundAllow: allow.cidrs,
     trustedProxies: proxies.cidrs,
     logLevel: e.PORTICO_LOG_LEVEL,

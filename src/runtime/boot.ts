@@ -48,9 +48,31 @@ export function processLogger(config: Config, to: "stdout" | "stderr" = "stdout"
   });
 }
 
+/** Each plugin's configuration from the PORTICO_PLUGIN_CONFIG file, by plugin id. */
+export async function pluginConfigFor(config: Config): Promise<Record<string, unknown>> {
+  if (!config.pluginConfigFile) return {};
+  const { readFile } = await import("node:fs/promises");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(config.pluginConfigFile, "utf8"));
+  } catch (error) {
+    throw new ConfigError([
+      `PORTICO_PLUGIN_CONFIG: cannot read ${config.pluginConfigFile} as JSON: ${(error as Error).message}`,
+    ]);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError([
+      `PORTICO_PLUGIN_CONFIG: ${config.pluginConfigFile} must hold one object, keyed by plugin id`,
+    ]);
+  }
+  return parsed as Record<string, unknown>;
+}
+
 /** The first-party plugins followed by the files named in PORTICO_PLUGINS. */
 export async function pluginsFor(config: Config) {
-  const extra = await importPlugins(config.plugins);
+  const extra = await importPlugins(config.plugins).catch((error: Error) => {
+    throw new ConfigError([error.message]);
+  });
   return {
     plugins: [...firstPartyPlugins, ...extra.plugins],
     sources: [...firstPartyPlugins.map((p) => p.id), ...extra.sources],
@@ -70,6 +92,7 @@ export async function boot(
     log,
     plugins,
     pluginSources: sources,
+    pluginConfig: await pluginConfigFor(config),
     workers: options.workers,
   });
   return { config, log, appliance };
