@@ -76,6 +76,8 @@ export interface Appliance {
   /** The interface's TLS material, created on first boot. */
   tls(iface: InterfaceName): Promise<TlsMaterial>;
   onTlsChange(listener: (iface: InterfaceName) => void): void;
+  /** Runs every background job once, in order (tests and one-shot commands). */
+  runJobs(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -186,6 +188,7 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
           starts,
           stops,
           jobs,
+          app: () => app,
         });
         loaded.push({ id: plugin.id, version: plugin.version, status: "running", error: null });
       } catch (error) {
@@ -206,6 +209,7 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
       log,
       routers,
       interfaceScope: interfaceScope(kernel),
+      trustedProxies: config.trustedProxies,
       bodyLimitFor: async (method, path) => {
         if (method === "POST" && path.replace(/\/+$/, "") === "/api/v2/samples") {
           return (await settings.get<number>(db.orm, "samples.max_bytes")) + MIB;
@@ -240,6 +244,9 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
       routes: routers.flatMap((r) => r.routes),
       tls: (iface) => provider().ensure(iface),
       onTlsChange: (listener) => provider().onChange(listener),
+      async runJobs() {
+        for (const job of jobs) await job.fn();
+      },
       async stop() {
         for (const timer of timers) timer.stop();
         await Promise.all(timers.map((t) => t.idle()));
@@ -274,6 +281,8 @@ interface SetupScope {
   starts: { owner: string; fn: () => Promise<void> | void }[];
   stops: (() => Promise<void> | void)[];
   jobs: Job[];
+  /** The core app, made once every plugin is set up. */
+  app: () => Hono<AppEnv> | undefined;
 }
 
 async function setUpPlugin(plugin: Plugin, scope: SetupScope): Promise<void> {
@@ -325,6 +334,11 @@ async function setUpPlugin(plugin: Plugin, scope: SetupScope): Promise<void> {
       const router = new Router(prefix, guard, plugin.id);
       scope.routers.push(router);
       return router;
+    },
+    async fetch(request, connection) {
+      const app = scope.app();
+      if (!app) throw new Error(`${plugin.id} called ctx.fetch before the appliance booted`);
+      return app.fetch(request, connection ?? {});
     },
     provide: <T>(point: ExtensionPoint<T>, impl: T) =>
       kernel.extensions.provide(point, plugin.id, impl),

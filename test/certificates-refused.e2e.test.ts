@@ -41,19 +41,36 @@ async function refused(options: CallOptions, code: string, status = 422) {
 }
 
 function encryptedPkcs8(passphrase: string): string {
-  return openssl(["pkcs8", "-topk8", "-in", leaf.keyPath, "-v2", "aes-256-cbc",
-    "-passout", `pass:${passphrase}`]).toString();
+  return openssl([
+    "pkcs8",
+    "-topk8",
+    "-in",
+    leaf.keyPath,
+    "-v2",
+    "aes-256-cbc",
+    "-passout",
+    `pass:${passphrase}`,
+  ]).toString();
 }
 
 function legacyEncrypted(passphrase: string): string {
-  return openssl(["rsa", "-in", leaf.keyPath, "-traditional", "-aes256",
-    "-passout", `pass:${passphrase}`]).toString();
+  return openssl([
+    "rsa",
+    "-in",
+    leaf.keyPath,
+    "-traditional",
+    "-aes256",
+    "-passout",
+    `pass:${passphrase}`,
+  ]).toString();
 }
 
 describe("a refused upload keeps the served certificate and the database as they were", () => {
   test("rejects a private key that does not match the certificate, naming both keys (C1)", async () => {
-    const problem = await refused({ json: { ...good, private_key: pki.otherKeyPem } },
-      "key_mismatch");
+    const problem = await refused(
+      { json: { ...good, private_key: pki.otherKeyPem } },
+      "key_mismatch",
+    );
     expect(problem.title).toBe("Private key does not match the certificate");
     expect(problem.detail).toContain(keySpkiSha256(pki.otherKeyPem));
     expect(problem.detail).toContain(keySpkiSha256(leaf.keyPem));
@@ -61,8 +78,10 @@ describe("a refused upload keeps the served certificate and the database as they
   });
 
   test("rejects a leaf without its intermediate, naming the missing issuer (C3)", async () => {
-    const problem = await refused({ json: { certificate: leaf.pem, private_key: leaf.keyPem } },
-      "chain_incomplete");
+    const problem = await refused(
+      { json: { certificate: leaf.pem, private_key: leaf.keyPem } },
+      "chain_incomplete",
+    );
     expect(problem.detail).toContain('"O=Portico Test, CN=Portico Test Intermediate CA"');
     expect(problem.errors[0].path).toBe("/chain");
   });
@@ -73,28 +92,48 @@ describe("a refused upload keeps the served certificate and the database as they
     expect(problem.detail).toContain("DER");
   });
 
-  for (const [kind, make] of [["PKCS#8", encryptedPkcs8], ["legacy PEM", legacyEncrypted]] as const) {
+  for (const [kind, make] of [
+    ["PKCS#8", encryptedPkcs8],
+    ["legacy PEM", legacyEncrypted],
+  ] as const) {
     test(`tells a missing passphrase from a wrong one for an encrypted ${kind} key (C9)`, async () => {
       const key = make("s3cret");
       await refused({ json: { ...good, private_key: key } }, "key_encrypted");
-      const wrong = await refused({ json: { ...good, private_key: key, passphrase: "S3cret" } },
-        "passphrase_wrong");
+      const wrong = await refused(
+        { json: { ...good, private_key: key, passphrase: "S3cret" } },
+        "passphrase_wrong",
+      );
       expect(wrong.errors[0].path).toBe("/passphrase");
     });
   }
 
   test("refuses a PKCS#12 file with a wrong passphrase", async () => {
-    const p12 = openssl(["pkcs12", "-export", "-inkey", leaf.keyPath, "-in", leaf.certPath,
-      "-certfile", intermediate.certPath, "-passout", "pass:right"]).toString("base64");
+    const p12 = openssl([
+      "pkcs12",
+      "-export",
+      "-inkey",
+      leaf.keyPath,
+      "-in",
+      leaf.certPath,
+      "-certfile",
+      intermediate.certPath,
+      "-passout",
+      "pass:right",
+    ]).toString("base64");
     await refused({ json: { pkcs12: p12, passphrase: "wrong" } }, "passphrase_wrong");
     await refused({ json: { pkcs12: p12 } }, "passphrase_required");
   });
 
   test("refuses an expired leaf, giving the date it expired (C10)", async () => {
-    const expired = pki.issue({ name: "e2e-expired", notBefore: new Date("2020-01-01"),
-      notAfter: new Date("2021-01-01T00:00:00Z") });
-    const problem = await refused({ json: { ...good, certificate: expired.pem } },
-      "certificate_expired");
+    const expired = pki.issue({
+      name: "e2e-expired",
+      notBefore: new Date("2020-01-01"),
+      notAfter: new Date("2021-01-01T00:00:00Z"),
+    });
+    const problem = await refused(
+      { json: { ...good, certificate: expired.pem } },
+      "certificate_expired",
+    );
     expect(problem.detail).toContain("2021-01-01T00:00:00.000Z");
   });
 
@@ -109,12 +148,21 @@ describe("a refused upload keeps the served certificate and the database as they
   });
 
   test("refuses an intermediate signed with SHA-1 (C12)", async () => {
-    const ca = pki.issue({ name: "e2e-sha1-ca", issuer: "root", key: "ec-p384", md: "sha1",
-      subject: "/CN=SHA-1 Intermediate", san: null, eku: null,
-      basicConstraints: "critical,CA:TRUE,pathlen:0" });
+    const ca = pki.issue({
+      name: "e2e-sha1-ca",
+      issuer: "root",
+      key: "ec-p384",
+      md: "sha1",
+      subject: "/CN=SHA-1 Intermediate",
+      san: null,
+      eku: null,
+      basicConstraints: "critical,CA:TRUE,pathlen:0",
+    });
     const below = pki.issue({ name: "e2e-below-sha1", issuer: ca });
-    const problem = await refused({ json: { ...good, certificate: below.pem, chain: ca.pem } },
-      "weak_signature");
+    const problem = await refused(
+      { json: { ...good, certificate: below.pem, chain: ca.pem } },
+      "weak_signature",
+    );
     expect(problem.errors[0].path).toBe("/chain");
   });
 
@@ -127,23 +175,28 @@ describe("a refused upload keeps the served certificate and the database as they
   test("refuses a key on a curve clients do not offer", async () => {
     const k1 = pki.issue({ name: "e2e-secp256k1", key: "ec-secp256k1" });
     const key = openssl(["pkey", "-in", pki.key("ec-secp256k1")]).toString();
-    await refused({ json: { ...good, certificate: k1.pem, private_key: key } },
-      "key_unsupported");
+    await refused({ json: { ...good, certificate: k1.pem, private_key: key } }, "key_unsupported");
   });
 
   test("refuses a key file holding two private keys (C16)", async () => {
-    const problem = await refused({ json: { ...good, private_key: leaf.keyPem + pki.otherKeyPem } },
-      "multiple_private_keys");
+    const problem = await refused(
+      { json: { ...good, private_key: leaf.keyPem + pki.otherKeyPem } },
+      "multiple_private_keys",
+    );
     expect(problem.detail).toContain("2 different");
   });
 
   test("refuses an upload with no certificate at all, naming the field (C16)", async () => {
-    const problem = await refused({ json: { certificate: leaf.keyPem, private_key: leaf.keyPem } },
-      "certificate_missing");
+    const problem = await refused(
+      { json: { certificate: leaf.keyPem, private_key: leaf.keyPem } },
+      "certificate_missing",
+    );
     expect(problem.errors[0].path).toBe("/certificate");
     const empty = await refused({ json: {} }, "certificate_missing");
-    expect(empty.errors.map((e: { path: string }) => e.path)).toEqual(["/certificate",
-      "/private_key"]);
+    expect(empty.errors.map((e: { path: string }) => e.path)).toEqual([
+      "/certificate",
+      "/private_key",
+    ]);
   });
 
   test("refuses a CA certificate as the server certificate", async () => {
@@ -168,10 +221,27 @@ describe("a refused upload keeps the served certificate and the database as they
   });
 
   test("lists every problem of the fields, the first one's code on the problem", async () => {
-    const problem = await refused({ json: { certificate: "not a certificate",
-      private_key: "nor a key" } }, "certificate_invalid");
-    expect(problem.errors.map((e: { path: string }) => e.path)).toEqual(["/certificate",
-      "/private_key"]);
+    const problem = await refused(
+      { json: { certificate: "not a certificate", private_key: "nor a key" } },
+      "certificate_invalid",
+    );
+    expect(problem.errors.map((e: { path: string }) => e.path)).toEqual([
+      "/certificate",
+      "/private_key",
+    ]);
     expect(problem.detail).toContain("1 more problem(s)");
+  });
+
+  test("the clean interface cannot be told to refuse administration without an admin interface", async () => {
+    const before = await snapshot(appliance.dataDir);
+    const answer = await appliance.call("PATCH", "/api/v1/settings", {
+      json: { "interfaces.clean.admin_api": false },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.json.code).toBe("invalid_setting");
+    expect(answer.json.errors[0].path).toBe("/interfaces.clean.admin_api");
+    expect(answer.json.errors[0].message).toContain("no admin interface");
+    expect(await snapshot(appliance.dataDir)).toEqual(before);
+    expect((await appliance.call("GET", "/api/v1/appliance")).status).toBe(200);
   });
 });

@@ -41,22 +41,30 @@ async function accepted(options: CallOptions, expected = leaf) {
   expect(answer.status).toBe(200);
   expect(answer.json.fingerprint_sha256).toBe(fingerprint(expected.pem));
   expect(answer.json.source).toBe("uploaded");
-  expect(presented(appliance.port)).toEqual([fingerprint(expected.pem),
-    fingerprint(intermediate.pem)]);
+  expect(presented(appliance.port)).toEqual([
+    fingerprint(expected.pem),
+    fingerprint(intermediate.pem),
+  ]);
   expect((await getTrusting(appliance.port, [root.pem])).json).toEqual({ status: "ok" });
   return answer.json;
 }
 
 /** The stored key of the clean interface, opened with the appliance's secret key. */
 async function storedKey(): Promise<string> {
-  const [row] = await query(appliance.dataDir, "SELECT private_key_sealed FROM " +
-    "tls_certificates WHERE interface = 'clean' AND status = 'active'");
+  const [row] = await query(
+    appliance.dataDir,
+    "SELECT private_key_sealed FROM " +
+      "tls_certificates WHERE interface = 'clean' AND status = 'active'",
+  );
   const sealed = row.private_key_sealed as string;
   expect(sealed).not.toContain("PRIVATE KEY");
   return (await createSealer(new Uint8Array(secretKey), "tls-identity")).open(sealed);
 }
 
-function multipart(files: Record<string, string | Uint8Array>, fields: Record<string, string> = {}) {
+function multipart(
+  files: Record<string, string | Uint8Array>,
+  fields: Record<string, string> = {},
+) {
   const form = new FormData();
   for (const [name, content] of Object.entries(files)) {
     form.set(name, new File([content as BlobPart], `${name}.bin`));
@@ -68,35 +76,51 @@ function multipart(files: Record<string, string | Uint8Array>, fields: Record<st
 describe("an accepted upload is served at once and verifies against the CA", () => {
   test("serves leaf → intermediate from PEM fields and stores the key sealed as PKCS#8", async () => {
     const details = await accepted({ json: good });
-    expect(details.chain.map((c: { fingerprint_sha256: string }) => c.fingerprint_sha256))
-      .toEqual([fingerprint(intermediate.pem)]);
+    expect(details.chain.map((c: { fingerprint_sha256: string }) => c.fingerprint_sha256)).toEqual([
+      fingerprint(intermediate.pem),
+    ]);
     expect(details).toMatchObject({ hostname_matches: true, reordered: false, warnings: [] });
     expect(await storedKey()).toStartWith("-----BEGIN PRIVATE KEY-----");
   });
 
   test("reorders a bundle with the root and intermediate before the leaf, and says so (C2)", async () => {
-    const details = await accepted({ json: { certificate: root.pem + intermediate.pem + leaf.pem,
-      private_key: leaf.keyPem } });
+    const details = await accepted({
+      json: { certificate: root.pem + intermediate.pem + leaf.pem, private_key: leaf.keyPem },
+    });
     expect(details.reordered).toBe(true);
     expect(details.reorder_description).toContain("leaf first");
     expect(details.reorder_description).toContain("is not served");
   });
 
   test("accepts CRLF line endings with the same fingerprint as LF (C4)", async () => {
-    await accepted({ json: { certificate: leaf.pem.replaceAll("\n", "\r\n"),
-      private_key: leaf.keyPem.replaceAll("\n", "\r\n"),
-      chain: intermediate.pem.replaceAll("\n", "\r\n") } });
+    await accepted({
+      json: {
+        certificate: leaf.pem.replaceAll("\n", "\r\n"),
+        private_key: leaf.keyPem.replaceAll("\n", "\r\n"),
+        chain: intermediate.pem.replaceAll("\n", "\r\n"),
+      },
+    });
   });
 
   test("accepts PEM lines with trailing spaces and tabs (C5)", async () => {
     const padded = (pem: string) => pem.replaceAll("\n", " \t \n");
-    await accepted({ json: { certificate: padded(leaf.pem), private_key: padded(leaf.keyPem),
-      chain: padded(intermediate.pem) } });
+    await accepted({
+      json: {
+        certificate: padded(leaf.pem),
+        private_key: padded(leaf.keyPem),
+        chain: padded(intermediate.pem),
+      },
+    });
   });
 
   test("accepts binary DER files in a multipart form and base64 DER in JSON (C6)", async () => {
-    await accepted({ multipart: multipart({ certificate: leaf.der, private_key: leaf.keyPem,
-      chain: intermediate.der }) });
+    await accepted({
+      multipart: multipart({
+        certificate: leaf.der,
+        private_key: leaf.keyPem,
+        chain: intermediate.der,
+      }),
+    });
     const b64 = (der: Uint8Array) => Buffer.from(der).toString("base64");
     await accepted({ json: { ...good, certificate: b64(leaf.der), chain: b64(intermediate.der) } });
   });
@@ -112,16 +136,33 @@ describe("an accepted upload is served at once and verifies against the CA", () 
     const ecLeaf = pki.issue({ name: "e2e-ec-leaf", key: "ec-p256" });
     const sec1 = openssl(["ec", "-in", pki.key("ec-p256")]).toString();
     expect(sec1).toStartWith("-----BEGIN EC PRIVATE KEY-----");
-    const details = await accepted({ json: { ...good, certificate: ecLeaf.pem,
-      private_key: sec1 } }, ecLeaf);
+    const details = await accepted(
+      { json: { ...good, certificate: ecLeaf.pem, private_key: sec1 } },
+      ecLeaf,
+    );
     expect(details.key_algorithm).toBe("ecdsa-p256");
   });
 
   test("accepts encrypted keys with the right passphrase and stores them unencrypted (C9)", async () => {
-    const pkcs8 = openssl(["pkcs8", "-topk8", "-in", leaf.keyPath, "-v2", "aes-256-cbc",
-      "-passout", "pass:s3cret"]).toString();
-    const legacy = openssl(["rsa", "-in", leaf.keyPath, "-traditional", "-aes256",
-      "-passout", "pass:s3cret"]).toString();
+    const pkcs8 = openssl([
+      "pkcs8",
+      "-topk8",
+      "-in",
+      leaf.keyPath,
+      "-v2",
+      "aes-256-cbc",
+      "-passout",
+      "pass:s3cret",
+    ]).toString();
+    const legacy = openssl([
+      "rsa",
+      "-in",
+      leaf.keyPath,
+      "-traditional",
+      "-aes256",
+      "-passout",
+      "pass:s3cret",
+    ]).toString();
     for (const key of [pkcs8, legacy]) {
       await accepted({ json: { ...good, private_key: key, passphrase: "s3cret" } });
       expect(await storedKey()).toStartWith("-----BEGIN PRIVATE KEY-----");
@@ -129,21 +170,39 @@ describe("an accepted upload is served at once and verifies against the CA", () 
   });
 
   test("accepts PKCS#12 from openssl, as base64 JSON and as a multipart file", async () => {
-    const p12 = openssl(["pkcs12", "-export", "-inkey", leaf.keyPath, "-in", leaf.certPath,
-      "-certfile", intermediate.certPath, "-passout", "pass:right"]);
+    const p12 = openssl([
+      "pkcs12",
+      "-export",
+      "-inkey",
+      leaf.keyPath,
+      "-in",
+      leaf.certPath,
+      "-certfile",
+      intermediate.certPath,
+      "-passout",
+      "pass:right",
+    ]);
     await accepted({ json: { pkcs12: p12.toString("base64"), passphrase: "right" } });
-    await accepted({ multipart: multipart({ pkcs12: new Uint8Array(p12) },
-      { passphrase: "right" }) });
+    await accepted({
+      multipart: multipart({ pkcs12: new Uint8Array(p12) }, { passphrase: "right" }),
+    });
   });
 
   test("serves a repeated intermediate once and warns about the copy (C14)", async () => {
-    const details = await accepted({ json: { ...good, chain: intermediate.pem + intermediate.pem } });
-    expect(details.warnings.map((w: { code: string }) => w.code)).toEqual(["duplicate_certificate"]);
+    const details = await accepted({
+      json: { ...good, chain: intermediate.pem + intermediate.pem },
+    });
+    expect(details.warnings.map((w: { code: string }) => w.code)).toEqual([
+      "duplicate_certificate",
+    ]);
   });
 
   test("accepts a wildcard certificate for one label below its domain (C13)", async () => {
-    const wildcard = pki.issue({ name: "e2e-wildcard", subject: "/CN=*.example.test",
-      san: "DNS:*.example.test" });
+    const wildcard = pki.issue({
+      name: "e2e-wildcard",
+      subject: "/CN=*.example.test",
+      san: "DNS:*.example.test",
+    });
     const details = await accepted({ json: { ...good, certificate: wildcard.pem } }, wildcard);
     expect(details.hostname_matches).toBe(true);
   });
@@ -169,8 +228,11 @@ describe("warnings that do not stop an upload (on the admin interface)", () => {
   });
 
   test("serves a certificate for another hostname, with a warning", async () => {
-    const other = pki.issue({ name: "e2e-other-host", subject: "/CN=other.example.test",
-      san: "DNS:other.example.test" });
+    const other = pki.issue({
+      name: "e2e-other-host",
+      subject: "/CN=other.example.test",
+      san: "DNS:other.example.test",
+    });
     const answer = await upload({ ...good, certificate: other.pem });
     expect(answer.status).toBe(200);
     expect(codes(answer.json)).toEqual(["hostname_mismatch"]);
@@ -178,13 +240,21 @@ describe("warnings that do not stop an upload (on the admin interface)", () => {
     expect(presented(adminPort)[0]).toBe(fingerprint(other.pem));
   });
 
-  test("serves a leaf without its intermediate when the override is given (C3)", async () => {
-    const answer = await upload({ certificate: leaf.pem, private_key: leaf.keyPem,
-      allow_incomplete_chain: true });
+  test("serves a leaf without its intermediate when the override is given, then the fixed chain (C3)", async () => {
+    const answer = await upload({
+      certificate: leaf.pem,
+      private_key: leaf.keyPem,
+      allow_incomplete_chain: true,
+    });
     expect(answer.status).toBe(200);
     expect(codes(answer.json)).toEqual(["chain_incomplete"]);
     expect(presented(adminPort)).toEqual([fingerprint(leaf.pem)]);
     await expect(getTrusting(adminPort, [root.pem])).rejects.toThrow();
+
+    const fixed = await upload(good);
+    expect(fixed.status).toBe(200);
+    expect(presented(adminPort)).toEqual([fingerprint(leaf.pem), fingerprint(intermediate.pem)]);
+    expect((await getTrusting(adminPort, [root.pem])).status).toBe(200);
   });
 });
 
@@ -192,7 +262,10 @@ describe("after a restart", () => {
   test("the uploaded chain is still served from the stored key", async () => {
     await accepted({ json: good });
     await appliance.restart();
-    expect(presented(appliance.port)).toEqual([fingerprint(leaf.pem), fingerprint(intermediate.pem)]);
+    expect(presented(appliance.port)).toEqual([
+      fingerprint(leaf.pem),
+      fingerprint(intermediate.pem),
+    ]);
     expect((await getTrusting(appliance.port, [root.pem])).status).toBe(200);
   });
 });

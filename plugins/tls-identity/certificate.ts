@@ -9,6 +9,7 @@ import { matchesHostname } from "../../src/pki/names.ts";
 import { fingerprintSha256, summarizeCertificate } from "../../src/pki/summary.ts";
 import type { CertificateRow } from "./schema.ts";
 
+/** SHA-256 of a PEM certificate's DER, hex. */
 export function fingerprintOfPem(pem: string): string {
   return fingerprintSha256(new X509Certificate(pem));
 }
@@ -27,7 +28,9 @@ export interface CertificateWarning {
 export function certificateDetails(row: CertificateRow, hostname: string, now: Date) {
   const leaf = new X509Certificate(row.certificatePem);
   const summary = summarizeCertificate(leaf);
-  const chain = pemBlocks(row.chainPem).map((pem) => summarizeCertificate(new X509Certificate(pem)));
+  const chain = pemBlocks(row.chainPem).map((pem) =>
+    summarizeCertificate(new X509Certificate(pem)),
+  );
   const matches = matchesHostname(leaf, hostname);
   const warnings: CertificateWarning[] = [];
   if (!matches) {

@@ -7,10 +7,12 @@
  */
 import { readinessPoint, tlsIdentityPoint } from "../../src/identity.ts";
 import { definePlugin } from "../../src/plugin.ts";
+import { tlsOperationsPoint } from "../../src/tls-operations.ts";
 import { applianceRoutes } from "./appliance-routes.ts";
 import { certificatesReadiness, logExpiringCertificates } from "./expiry.ts";
 import { createInstaller } from "./install.ts";
 import { createProvider } from "./provider.ts";
+import { createOperations } from "./operations.ts";
 import { migrations } from "./schema.ts";
 import { tlsRoutes } from "./tls-routes.ts";
 
@@ -34,6 +36,8 @@ export default definePlugin({
     ctx.every("certificate-expiry", DAY_MS, () => logExpiringCertificates(ctx));
 
     applianceRoutes(ctx);
-    tlsRoutes(ctx, createInstaller(ctx, provider.committed));
+    const install = createInstaller(ctx, provider.committed);
+    ctx.provide(tlsOperationsPoint, createOperations(ctx, install));
+    tlsRoutes(ctx, install);
   },
 });

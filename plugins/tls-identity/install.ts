@@ -119,19 +119,19 @@ export function createInstaller(
       previous.fingerprintSha256,
     );
     for (const listener of switched) {
-      await listener.replace(material).catch((error: Error) =>
-        ctx.log.error(
-          { interface: listener.iface, err: error.message },
-          "could not return to the previous certificate",
-        ),
-      );
+      await listener
+        .replace(material)
+        .catch((error: Error) =>
+          ctx.log.error(
+            { interface: listener.iface, err: error.message },
+            "could not return to the previous certificate",
+          ),
+        );
     }
   };
 
   return (iface, cert, request) => {
-    const run = (queues.get(iface) ?? Promise.resolve()).then(() =>
-      install(iface, cert, request),
-    );
+    const run = (queues.get(iface) ?? Promise.resolve()).then(() => install(iface, cert, request));
     queues.set(
       iface,
       run.catch(() => undefined),

@@ -22,6 +22,7 @@ async function material(ctx: PluginContext, row: CertificateRow): Promise<TlsMat
   return servedMaterial(row.certificatePem, row.chainPem, key, row.fingerprintSha256);
 }
 
+/** The appliance's hostname as stored (the setting wins over PORTICO_HOSTNAME). */
 export async function currentHostname(ctx: PluginContext): Promise<string> {
   return ctx.settings.get<string>(ctx.db.orm, "appliance.hostname");
 }

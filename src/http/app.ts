@@ -12,9 +12,11 @@ import { secureHeaders } from "hono/secure-headers";
 import type { Database } from "../../db/client.ts";
 import { Problem, isProblem } from "../errors.ts";
 import type { InterfaceName } from "../identity.ts";
+import type { Cidr } from "../outbound/ip.ts";
 import { redactUrl } from "../log.ts";
 import type { Logger } from "../log.ts";
 import { credentials } from "./auth.ts";
+import { sourceAddress } from "./forwarded.ts";
 import type { AppEnv } from "./env.ts";
 import { internalError, renderProblem } from "./respond.ts";
 import type { Router } from "./router.ts";
@@ -34,6 +36,8 @@ export interface CoreAppOptions {
   bodyLimitFor(method: string, path: string): Promise<number> | number;
   /** Refuses routes the request's interface does not serve, before anything else is read. */
   interfaceScope?: MiddlewareHandler<AppEnv>;
+  /** Peers whose X-Forwarded-For names the client (PORTICO_TRUSTED_PROXIES). */
+  trustedProxies?: readonly Cidr[];
 }
 
 let lastRequestId = Math.floor(Math.random() * 1_000_000) * 1000;
@@ -47,7 +51,9 @@ export function createCoreApp(options: CoreAppOptions): Hono<AppEnv> {
     c.set("requestId", requestId);
     c.set("log", options.log.child({ request_id: requestId }));
     const info = (c.env ?? {}) as ConnectionInfo;
-    c.set("sourceAddress", info.remoteAddress ?? "unknown");
+    const forwardedFor = c.req.header("x-forwarded-for");
+    const proxies = options.trustedProxies ?? [];
+    c.set("sourceAddress", sourceAddress(info.remoteAddress, forwardedFor, proxies));
     await next();
     c.header("X-Request-Id", String(requestId));
     const url = new URL(c.req.url);

@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { Problem } from "../errors.ts";
 import type { AppEnv } from "./env.ts";
+import { problemPage, wantsHtml } from "./problem-page.ts";
 
 /** The Threat Grid API version a path speaks, or null for native routes. */
 export function compatibleVersion(path: string): 2 | 3 | null {
@@ -36,6 +37,7 @@ export function problemBody(problem: Problem) {
 /** Writes a problem in the form the path's clients expect. */
 export function renderProblem(c: Context<AppEnv>, problem: Problem): Response {
   const headers = { ...problem.headers };
+  if (wantsHtml(c.req.path)) return problemPage(problem, headers);
   const version = compatibleVersion(c.req.path);
   if (version !== null) {
     const errors =

@@ -15,7 +15,9 @@ const sha256 = (der: Uint8Array) => createHash("sha256").update(der).digest("hex
 
 /** The fingerprints a listener serving this PEM (leaf, then intermediates) presents. */
 export function chainFingerprints(certificatePem: string): string[] {
-  const blocks = certificatePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  const blocks = certificatePem.match(
+    /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g,
+  );
   return (blocks ?? []).map((block) => sha256(new X509Certificate(block).raw));
 }
 

@@ -47,6 +47,8 @@ export interface TestAppliance {
   readonly adminKey: string;
   readonly dataDir: string;
   request(method: string, path: string, init?: TestRequest): Promise<TestAnswer>;
+  /** Runs the background jobs (event dispatch, analysis, deliveries) once. */
+  runJobs(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -116,6 +118,7 @@ export async function createTestAppliance(
       }
       return { status: response.status, headers: response.headers, text, json };
     },
+    runJobs: () => appliance.runJobs(),
     async close() {
       await appliance.stop();
       rmSync(dataDir, { recursive: true, force: true });
