@@ -160,7 +160,20 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
     settingsRoutes(kernel, kernelRouter("/api/v1/settings"));
     auditRoutes(kernel, kernelRouter("/api/v1/audit-events"));
     const loaded: LoadedPlugin[] = [];
-    pluginRoutes(() => loaded, kernelRouter("/api/v1/plugins"));
+    pluginRoutes(
+      () =>
+        loaded.map((plugin) => {
+          if (plugin.error) return plugin;
+          const failures = [...kernel.events.lastErrors]
+            .filter(([subscriber]) => subscriber.startsWith(`${plugin.id}:`))
+            .map(([, failure]) => failure)
+            .sort((a, b) => b.at.localeCompare(a.at));
+          return failures[0]
+            ? { ...plugin, error: `${failures[0].at} ${failures[0].message}` }
+            : plugin;
+        }),
+      kernelRouter("/api/v1/plugins"),
+    );
     const analysisJob = await installAnalysis(kernel, kernelRouter);
 
     const starts: { owner: string; fn: () => Promise<void> | void }[] = [];

@@ -62,6 +62,8 @@ const BACKOFF_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
 export class EventBus {
   private readonly subscriptions: Subscription[] = [];
   private readonly hooks: { type: string; handler: TransactionalHandler }[] = [];
+  /** The last failure of each subscriber, for the plugin list. */
+  readonly lastErrors = new Map<string, { at: string; message: string }>();
   private readonly holder = crypto.randomUUID();
 
   constructor(
@@ -195,6 +197,10 @@ export class EventBus {
       const reason = error instanceof Error ? error.message : String(error);
       const maxAttempts = this.options.maxAttempts ?? 8;
       const last = dispatch.attempts >= maxAttempts;
+      this.lastErrors.set(subscription.subscriber, {
+        at: this.clock.now().toISOString(),
+        message: `${record.type}: ${reason}`,
+      });
       subscription.log.warn(
         { event: record.type, event_id: record.id, attempt: dispatch.attempts, err: reason },
         last ? "event handler failed for good" : "event handler failed; will retry",
