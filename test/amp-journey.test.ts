@@ -41,7 +41,7 @@ const service = async () =>
   (await app.call("GET", `/api/v1/disposition-services/${serviceId}`)).json;
 
 describe("Connect AMP Private Cloud, end to end", () => {
-  test("without the receiver's CA the delivery waits, the service is untrusted, the TLS reason is kept", async () => {
+  test("without the CA the delivery waits, the service is untrusted, the reason kept", async () => {
     const sample = await submit(app, new TextEncoder().encode("first sample"), "first.bin");
     await app.call("PUT", `/api/v1/samples/${sample.id}/disposition`, {
       json: { disposition: "clean", reason: "seen before" },
@@ -52,7 +52,9 @@ describe("Connect AMP Private Cloud, end to end", () => {
     });
     expect(state.last_error).toContain("CA store holds no usable certificate");
 
-    const other = await app.call("POST", "/api/v1/ca-certificates", { json: { pem: pki.otherRoot } });
+    const other = await app.call("POST", "/api/v1/ca-certificates", {
+      json: { pem: pki.otherRoot },
+    });
     expect(other.status).toBe(201);
     const [waiting] = await deliveriesOf(app, serviceId);
     const retried = await app.call("POST", `/api/v1/deliveries/${waiting.id}/retry`);
@@ -67,7 +69,7 @@ describe("Connect AMP Private Cloud, end to end", () => {
     expect(receiver.requests.length).toBe(0);
   });
 
-  test("after the CA is added the waiting update is delivered with the documented body", async () => {
+  test("once the CA is added the update is delivered with the documented body", async () => {
     const added = await app.call("POST", "/api/v1/ca-certificates", { json: { pem: pki.root } });
     expect(added.status).toBe(201);
     rootSha256 = added.json.added[0].sha256;
@@ -79,9 +81,15 @@ describe("Connect AMP Private Cloud, end to end", () => {
     expect(request.path).toBe("/disposition-updates");
     expect(request.headers["content-type"]).toBe("application/json");
     expect(request.headers["idempotency-key"]).toBe(body.event_id);
-    expect(Object.keys(body).sort()).toEqual(
-      ["analyzed_at", "appliance", "disposition", "event_id", "sample", "sequence", "threat_score"],
-    );
+    expect(Object.keys(body).sort()).toEqual([
+      "analyzed_at",
+      "appliance",
+      "disposition",
+      "event_id",
+      "sample",
+      "sequence",
+      "threat_score",
+    ]);
     expect(body.disposition).toBe("clean");
     expect(body.sequence).toBe(1);
     expect(body.appliance).toEqual({ hostname: "appliance.example.test" });
@@ -93,7 +101,7 @@ describe("Connect AMP Private Cloud, end to end", () => {
     expect(state.anchor_sha256).toBe(rootSha256);
   });
 
-  test("a registered, activated gateway submits EICAR and AMP receives a malicious update", async () => {
+  test("an activated gateway submits EICAR and AMP receives a malicious update", async () => {
     const registered = await app.call("POST", "/csa/api/register", {
       key: null,
       json: { client_id: CLIENT_ID, device_type: "esa", model: "C100V" },
@@ -127,7 +135,7 @@ describe("Connect AMP Private Cloud, end to end", () => {
     expect(seen.json.data.disposition).toBe("malicious");
   });
 
-  test("deleting the CA answers 204 naming the service, and the next delivery fails TLS again", async () => {
+  test("deleting the CA answers 204 naming the service; the next delivery fails TLS", async () => {
     const deleted = await app.call("DELETE", `/api/v1/ca-certificates/${rootSha256}`);
     expect(deleted.status).toBe(204);
     expect(String(deleted.headers.warning)).toContain(`disposition service ${serviceId}`);
@@ -146,7 +154,7 @@ describe("Connect AMP Private Cloud, end to end", () => {
     expect(app.logs).not.toContain(AMP_PASSWORD);
   });
 
-  test("the check endpoint names the failing TLS step, then passes once the CA is back", async () => {
+  test("the check names the failing TLS step, then passes once the CA is back", async () => {
     const failing = await app.call("POST", `/api/v1/disposition-services/${serviceId}/check`);
     expect(failing.status).toBe(200);
     expect(failing.json.ok).toBe(false);

@@ -14,9 +14,7 @@ const JsonInput = v.pipe(
   v.strictObject(
     {
       pem: v.optional(v.pipe(v.string("must be PEM text"), v.minLength(1, "must not be empty"))),
-      der: v.optional(
-        v.pipe(v.string("must be base64 text"), v.minLength(1, "must not be empty")),
-      ),
+      der: v.optional(v.pipe(v.string("must be base64 text"), v.minLength(1, "must not be empty"))),
     },
     "is not a field of this request: send pem or der",
   ),

@@ -54,7 +54,7 @@ async function newDisposition(disposition: "malicious" | "clean" = "malicious") 
 }
 
 describe("delivery outcomes", () => {
-  test("D5: a receiver that always answers 500 gets exactly 3 attempts with growing waits, then failed, retryable by hand", async () => {
+  test("D5: always 500 → 3 attempts with growing waits, failed, retryable by hand", async () => {
     const { receiver, serviceId } = await serviceWith((_req, res) => res.writeHead(500).end());
     await newDisposition();
     const [failed] = await waitFor("the delivery to fail", async () => {
@@ -115,7 +115,7 @@ describe("delivery outcomes", () => {
     expect(receiver.requests.length).toBe(1);
   });
 
-  test("D6: a 401 marks the service credentials_rejected after one request, and a new password resumes it", async () => {
+  test("D6: one 401 marks credentials_rejected; a new password resumes", async () => {
     const { receiver, serviceId } = await serviceWith(undefined, { password: "wrong" });
     for (let i = 0; i < 4; i++) await newDisposition();
     const state = await waitFor("credentials_rejected", async () => {
@@ -136,7 +136,7 @@ describe("delivery outcomes", () => {
     expect(receiver.requests.length).toBe(5);
   });
 
-  test("D7: deleting a service with scheduled retries stops its requests; other services carry on", async () => {
+  test("D7: deleting a retrying service stops its requests; others carry on", async () => {
     const doomed = await serviceWith((_req, res) => res.writeHead(503).end());
     const healthy = await serviceWith();
     await app.call("PATCH", "/api/v1/settings", { json: { "deliveries.max_attempts": 50 } });
@@ -148,8 +148,9 @@ describe("delivery outcomes", () => {
       await Bun.sleep(100);
       const after = doomed.receiver.requests.length;
       await newDisposition();
-      await waitFor("the healthy service's two updates", () =>
-        healthy.receiver.requests.length === 2,
+      await waitFor(
+        "the healthy service's two updates",
+        () => healthy.receiver.requests.length === 2,
       );
       await Bun.sleep(800);
       expect(doomed.receiver.requests.length).toBe(after);
@@ -196,7 +197,7 @@ describe("delivery outcomes", () => {
     expect(bad.status).toBe(400);
   });
 
-  test("updates for one sha256 reach a service in sequence order, even when the first is retried", async () => {
+  test("sends one sha256's updates in sequence order, even across a retry", async () => {
     let first = true;
     const { receiver } = await serviceWith((_req, res) => {
       if (first) {

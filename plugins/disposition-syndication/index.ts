@@ -8,8 +8,11 @@
 import { eq } from "drizzle-orm";
 import { definePlugin } from "../../src/plugin.ts";
 import { TRUST_STORE_CHANGED, anchorDependentsPoint } from "../ca-trust-store/dependents.ts";
+import { metricsPoint } from "../../src/metrics.ts";
 import { enqueueForServices } from "./enqueue.ts";
-import { deliveryRoutes, serviceRoutes } from "./routes.ts";
+import { deliveryMetrics } from "./metrics.ts";
+import { deliveryRoutes } from "./delivery-routes.ts";
+import { serviceRoutes } from "./routes.ts";
 import { migrations, services } from "./schema.ts";
 import { defineDeliverySettings } from "./settings.ts";
 import { createDeliveryWorker } from "./worker.ts";
@@ -36,10 +39,15 @@ export default definePlugin({
     });
     ctx.provide(anchorDependentsPoint, {
       async dependentsOf(db, sha256) {
-        const rows = await db.select().from(services).where(eq(services.anchorSha256, sha256)).all();
+        const rows = await db
+          .select()
+          .from(services)
+          .where(eq(services.anchorSha256, sha256))
+          .all();
         return rows.map((s) => `disposition service ${s.id} "${s.name}" (${s.url})`);
       },
     });
+    ctx.provide(metricsPoint, deliveryMetrics(ctx));
     serviceRoutes(ctx);
     deliveryRoutes(ctx);
     const work = createDeliveryWorker(ctx);

@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { and, asc, desc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt } from "drizzle-orm";
 import * as v from "valibot";
-import { conflict, notFound, parseInput } from "../../src/errors.ts";
+import { parseInput } from "../../src/errors.ts";
 import { allow } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
 import { readBody } from "../../src/http/body.ts";
@@ -13,7 +13,7 @@ import type { PluginContext } from "../../src/plugin.ts";
 import { holdPending, releaseHeld, replay } from "./enqueue.ts";
 import { CreateService, DeliveriesQuery, IdParam, ReplayInput, UpdateService } from "./input.ts";
 import { attempts, deliveries, services } from "./schema.ts";
-import type { Delivery } from "./schema.ts";
+import { deliveryView } from "./views.ts";
 import {
   changesDestination,
   checkedUrl,
@@ -27,26 +27,6 @@ const ListQuery = v.strictObject(
   { cursor: v.optional(IdParam) },
   "is not a query parameter of this route: remove it",
 );
-
-function deliveryView(row: Delivery) {
-  return {
-    id: row.id,
-    service_id: row.serviceId,
-    event_id: row.eventId,
-    sequence: row.sequence,
-    sha256: row.sha256,
-    sample_id: row.payload.id,
-    disposition: row.payload.disposition,
-    status: row.status,
-    attempts: row.attempts,
-    next_at: row.status === "pending" ? row.nextAt : null,
-    in_flight: row.leaseUntil !== null,
-    last_status: row.lastStatus,
-    last_error: row.lastError,
-    created_at: row.createdAt,
-    finished_at: row.finishedAt,
-  };
-}
 
 /** `/api/v1/disposition-services`. */
 export function serviceRoutes(ctx: PluginContext): void {
@@ -220,93 +200,5 @@ export function serviceRoutes(ctx: PluginContext): void {
       return n;
     });
     return c.json({ queued });
-  });
-}
-
-/** `/api/v1/deliveries`. */
-export function deliveryRoutes(ctx: PluginContext): void {
-  const router = ctx.route("/api/v1/deliveries");
-  const deliveryNotFound = (deliveryId: number) =>
-    notFound(
-      "delivery_not_found",
-      `No delivery ${deliveryId}: list a service's deliveries to find their ids.`,
-    );
-
-  router.get("/:id", allow("admin"), async (c) => {
-    const deliveryId = parseInput(IdParam, c.req.param("id"), "path");
-    const row = await ctx.db.orm.select().from(deliveries).where(eq(deliveries.id, deliveryId)).get();
-    if (!row) throw deliveryNotFound(deliveryId);
-    const log = await ctx.db.orm
-      .select()
-      .from(attempts)
-      .where(eq(attempts.deliveryId, deliveryId))
-      .orderBy(desc(attempts.id))
-      .limit(100)
-      .all();
-    return c.json({
-      ...deliveryView(row),
-      attempt_log: log.map((a) => ({
-        attempt: a.attempt,
-        started_at: a.startedAt,
-        finished_at: a.finishedAt,
-        http_status: a.httpStatus,
-        outcome: a.outcome,
-        error: a.error,
-      })),
-    });
-  });
-
-  router.post("/:id/retry", allow("admin"), async (c) => {
-    const deliveryId = parseInput(IdParam, c.req.param("id"), "path");
-    const actor = principalOf(c).login;
-    const at = ctx.clock.now().toISOString();
-    const row = await ctx.db.write(async (tx) => {
-      const before = await tx.select().from(deliveries).where(eq(deliveries.id, deliveryId)).get();
-      if (!before) throw deliveryNotFound(deliveryId);
-      if (before.status === "delivered") {
-        throw conflict(
-          "delivery_delivered",
-          "Delivery already delivered",
-          "This update reached the service; to send it again, replay the service since its time.",
-        );
-      }
-      if (before.leaseUntil !== null && before.leaseUntil > at) {
-        throw conflict(
-          "delivery_in_flight",
-          "Delivery in flight",
-          "An attempt is being sent right now: wait for it, then look at the delivery again.",
-        );
-      }
-      const service = await tx
-        .select()
-        .from(services)
-        .where(eq(services.id, before.serviceId))
-        .get();
-      const [after] = await tx
-        .update(deliveries)
-        .set({
-          status: service?.enabled ? "pending" : "held",
-          attempts: 0,
-          nextAt: at,
-          finishedAt: null,
-          leaseUntil: null,
-          leaseHolder: null,
-        })
-        .where(eq(deliveries.id, deliveryId))
-        .returning();
-      // Retrying by hand is the administrator's sign that the cause is gone.
-      if (service && service.status !== "ok") {
-        await tx.update(services).set({ status: "ok" }).where(eq(services.id, service.id));
-      }
-      await ctx.audit.record(tx, {
-        actor,
-        source: c.get("sourceAddress"),
-        action: "delivery.retry",
-        target: String(deliveryId),
-        outcome: "success",
-      });
-      return after;
-    });
-    return c.json(deliveryView(row));
   });
 }

@@ -103,7 +103,8 @@ CREATE TABLE "disposition_deliveries" (
   "finished_at" text
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX "disposition_deliveries_once" ON "disposition_deliveries" ("service_id", "event_id");
+CREATE UNIQUE INDEX "disposition_deliveries_once"
+  ON "disposition_deliveries" ("service_id", "event_id");
 --> statement-breakpoint
 CREATE INDEX "disposition_deliveries_due" ON "disposition_deliveries" ("status", "next_at");
 --> statement-breakpoint

@@ -80,7 +80,9 @@ describe("D9: service URLs that reach the appliance or its metadata are refused"
 
   test("accepts the private ranges AMP Private Cloud lives in", async () => {
     for (const url of ["https://10.1.2.3/", "https://172.16.5.6/", "https://192.168.1.10/"]) {
-      const res = await app.call("POST", "/api/v1/disposition-services", { json: { ...valid, url } });
+      const res = await app.call("POST", "/api/v1/disposition-services", {
+        json: { ...valid, url },
+      });
       expect(res.status).toBe(201);
       await app.call("DELETE", `/api/v1/disposition-services/${res.json.id}`);
     }

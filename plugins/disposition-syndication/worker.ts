@@ -24,6 +24,9 @@ interface Sent {
   finishedAt: string;
 }
 
+/** A request is not started with less time than this left on its lease. */
+const MIN_REQUEST_MS = 200;
+
 /** Batches one run takes at most, so the job yields to the others. */
 const MAX_BATCHES_PER_RUN = 200;
 
@@ -65,12 +68,18 @@ async function sendBatch(
   hostname: string,
 ): Promise<{ sent: Sent[]; unsent: Delivery[] }> {
   const targets = await loadTargets(ctx, [...new Set(batch.map((d) => d.serviceId))]);
-  // The request must end before the lease does, or another process could send it too.
-  const timeoutMs = Math.max(500, Math.floor(settings.leaseMs * 0.75));
   const sent: Sent[] = [];
   const unsent: Delivery[] = [];
+  const margin = Math.floor(settings.leaseMs / 4);
 
-  const sendOne = async (delivery: Delivery, target: Target) => {
+  const sendOne = async (delivery: Delivery, target: Target): Promise<AttemptOutcome | null> => {
+    // The request must end before the lease does, or another process could take the
+    // attempt while this one is still sending it.
+    const timeoutMs = Date.parse(delivery.leaseUntil ?? "") - ctx.clock.now().getTime() - margin;
+    if (!(timeoutMs >= MIN_REQUEST_MS)) {
+      unsent.push(delivery);
+      return null;
+    }
     const startedAt = ctx.clock.now().toISOString();
     const body = updateBody(delivery, hostname);
     const now = () => ctx.clock.now();
@@ -86,7 +95,7 @@ async function sendBatch(
       const target = targets.get(serviceId);
       if (!target) return;
       const first = await sendOne(group[0], target);
-      if (first.kind === "blocked") {
+      if (first?.kind === "blocked") {
         unsent.push(...group.slice(1));
         return;
       }
@@ -184,14 +193,22 @@ async function record(
         .update(deliveries)
         .set({ ...release, lastError: error, attempts: sql`${deliveries.attempts} - 1` })
         .where(mine);
-      ctx.log.warn({ service: delivery.serviceId, err: error }, `deliveries stopped: ${outcome.service}`);
+      ctx.log.warn(
+        { service: delivery.serviceId, err: error },
+        `deliveries stopped: ${outcome.service}`,
+      );
     } else if (outcome.kind === "failed" || exhausted) {
       await tx
         .update(deliveries)
         .set({ ...release, status: "failed", lastError: error, finishedAt })
         .where(mine);
       ctx.log.info(
-        { delivery: delivery.id, service: delivery.serviceId, attempts: delivery.attempts, err: error },
+        {
+          delivery: delivery.id,
+          service: delivery.serviceId,
+          attempts: delivery.attempts,
+          err: error,
+        },
         "delivery failed for good",
       );
     } else {
@@ -202,7 +219,10 @@ async function record(
         settings.backoffMaxMs,
       );
       const nextAt = new Date(now.getTime() + wait).toISOString();
-      await tx.update(deliveries).set({ ...release, lastError: error, nextAt }).where(mine);
+      await tx
+        .update(deliveries)
+        .set({ ...release, lastError: error, nextAt })
+        .where(mine);
     }
   }
 }

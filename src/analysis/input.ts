@@ -26,7 +26,11 @@ export const VerdictInput = v.strictObject(
       ),
     ),
     reason: v.optional(
-      v.pipe(v.string("must be text"), v.trim(), v.maxLength(500, "must be at most 500 characters")),
+      v.pipe(
+        v.string("must be text"),
+        v.trim(),
+        v.maxLength(500, "must be at most 500 characters"),
+      ),
     ),
   },
   "is not a field of this request: remove it",

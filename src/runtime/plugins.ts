@@ -7,6 +7,7 @@
 import caTrustStore from "../../plugins/ca-trust-store/index.ts";
 import csaRegistration from "../../plugins/csa-registration/index.ts";
 import dispositionSyndication from "../../plugins/disposition-syndication/index.ts";
+import portal from "../../plugins/portal/index.ts";
 import tlsIdentity from "../../plugins/tls-identity/index.ts";
 import userActivation from "../../plugins/user-activation/index.ts";
 
@@ -16,6 +17,7 @@ export const firstPartyPlugins = [
   csaRegistration,
   userActivation,
   dispositionSyndication,
+  portal,
 ];
 
 /** Imports each named plugin file or package; its default or `plugin` export. */
