@@ -32,8 +32,8 @@ export interface Database {
   close(): void;
 }
 
-/** How long a connection waits for another process's lock on the file. */
-const BUSY_TIMEOUT_MS = 10_000;
+/** How long a connection waits for another process's lock on the file, by default. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 
 export function databaseKind(url: string): DatabaseKind {
   if (url === ":memory:" || url === "file::memory:") return "memory";
@@ -47,18 +47,39 @@ export function databaseKind(url: string): DatabaseKind {
  */
 export type ClientFactory = (config: LibsqlConfig) => Client;
 
-export async function openDatabase(
-  url: string,
-  options: { authToken?: string; createClient?: ClientFactory } = {},
-): Promise<Database> {
+export interface OpenOptions {
+  authToken?: string;
+  createClient?: ClientFactory;
+  /** How long to wait for another process's lock (default {@link DEFAULT_BUSY_TIMEOUT_MS}). */
+  busyTimeoutMs?: number;
+}
+
+export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
   const createClient = options.createClient ?? (await import("@libsql/client")).createClient;
   const kind = databaseKind(url);
-  const client = createClient({
-    url,
-    authToken: options.authToken,
-    timeout: BUSY_TIMEOUT_MS,
-    intMode: "number",
+  const connect = () =>
+    createClient({
+      url,
+      authToken: options.authToken,
+      timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+      intMode: "number",
+    });
+  let current = connect();
+  // A statement that failed with SQLITE_BUSY stays "in progress" on its
+  // pooled connection until it is finalized, and every later COMMIT on that
+  // connection fails. Replacing the pool after such a failure is what lets
+  // the appliance recover by itself once the other process lets go.
+  const client = new Proxy({} as Client, {
+    get(_target, name) {
+      const value = Reflect.get(current, name, current);
+      return typeof value === "function" ? value.bind(current) : value;
+    },
   });
+  const reconnect = () => {
+    const stale = current;
+    current = connect();
+    stale.close();
+  };
   if (kind === "file") {
     // WAL lets readers go on while one writer commits; it is a property of
     // the file, so setting it once reaches every pooled connection.
@@ -68,7 +89,11 @@ export async function openDatabase(
   let queue: Promise<unknown> = Promise.resolve();
 
   const write = <T>(fn: (tx: Executor) => Promise<T>): Promise<T> => {
-    const run = () => orm.transaction((tx) => fn(tx as unknown as Executor));
+    const run = () =>
+      orm.transaction((tx) => fn(tx as unknown as Executor)).catch((error: unknown) => {
+        if (kind === "file" && isLockFailure(error)) reconnect();
+        throw error;
+      });
     const result = queue.then(run, run);
     queue = result.catch(() => undefined);
     return result;
@@ -80,6 +105,15 @@ export async function openDatabase(
     client,
     orm,
     write,
-    close: () => client.close(),
+    close: () => current.close(),
   };
+}
+
+/** SQLITE_BUSY or SQLITE_LOCKED (any extended form), here or in a wrapped cause. */
+function isLockFailure(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
+  }
+  return false;
 }

@@ -35,14 +35,22 @@ function embedLibsqlAddon(addon: string): BunPlugin {
   return {
     name: "embed-libsql-addon",
     setup(build) {
-      build.onLoad({ filter: /[\\/]node_modules[\\/]libsql[\\/](index|promise)\.js$/ }, async (args) => {
-        const source = await Bun.file(args.path).text();
-        const computed = "require(`@libsql/${target}`)";
-        if (!source.includes(computed)) {
-          throw new Error(`${args.path} no longer loads its addon as ${computed}: update deploy/build.ts`);
-        }
-        return { contents: source.replace(computed, `require(${JSON.stringify(addon)})`), loader: "js" };
-      });
+      build.onLoad(
+        { filter: /[\\/]node_modules[\\/]libsql[\\/](index|promise)\.js$/ },
+        async (args) => {
+          const source = await Bun.file(args.path).text();
+          const computed = "require(`@libsql/${target}`)";
+          if (!source.includes(computed)) {
+            throw new Error(
+              `${args.path} no longer loads its addon as ${computed}: update deploy/build.ts`,
+            );
+          }
+          return {
+            contents: source.replace(computed, `require(${JSON.stringify(addon)})`),
+            loader: "js",
+          };
+        },
+      );
     },
   };
 }
@@ -52,6 +60,7 @@ const result = await Bun.build({
   compile: { outfile: OUTFILE },
   target: "bun",
   minify: true,
+  bytecode: true,
   sourcemap: "linked",
   plugins: [embedLibsqlAddon(nativeAddonPath())],
 });

@@ -17,6 +17,7 @@ import type { ExtensionPoint } from "./extensions.ts";
 import { checkMasterKey, ensureAdministrator, resolveMasterKey } from "./first-boot.ts";
 import { auditRoutes, pluginRoutes } from "./admin/routes.ts";
 import { healthRoutes } from "./http/health.ts";
+import { ApplianceMetrics, metricsRoutes } from "./http/metrics.ts";
 import { referenceRoutes } from "./http/reference.ts";
 import { createCoreApp } from "./http/app.ts";
 import { guard } from "./http/auth.ts";
@@ -85,6 +86,7 @@ export interface Appliance {
 export const KERNEL_PREFIXES = [
   "/healthz",
   "/readyz",
+  "/metrics",
   "/api/v2/samples",
   "/api/v2/search",
   "/api/v1/settings",
@@ -115,6 +117,7 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
   const db = await openDatabase(config.databaseUrl, {
     authToken: config.databaseAuthToken,
     createClient: options.createClient,
+    busyTimeoutMs: config.databaseBusyTimeoutMs,
   });
   try {
     await runMigrations(db.client, "kernel", kernelMigrations);
@@ -153,6 +156,8 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
       return router;
     };
     healthRoutes(kernel, kernelRouter("/healthz"), kernelRouter("/readyz"));
+    const metrics = new ApplianceMetrics();
+    metricsRoutes(kernel, kernelRouter("/metrics"), metrics, config.metricsAllow);
     sampleRoutes(kernel, kernelRouter("/api/v2/samples"));
     searchRoutes(kernel, kernelRouter("/api/v2/search"));
     let app: Hono<AppEnv> | undefined;
@@ -223,6 +228,7 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
       routers,
       interfaceScope: interfaceScope(kernel),
       trustedProxies: config.trustedProxies,
+      observe: (observation) => metrics.observe(observation),
       bodyLimitFor: async (method, path) => {
         if (method === "POST" && path.replace(/\/+$/, "") === "/api/v2/samples") {
           return (await settings.get<number>(db.orm, "samples.max_bytes")) + MIB;

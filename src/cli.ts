@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError } from "./config.ts";
+import { isProblem } from "./errors.ts";
 import { PluginLoadError } from "./loader.ts";
 import { SecretKeyMismatchError } from "./secrets.ts";
 import { KERNEL_VERSION } from "./version.ts";
@@ -57,7 +58,7 @@ function buildProgram(actions: CliActions, served: () => void): Command {
     .configureOutput({ outputError: (text, write) => write(`portico: ${text}`) });
 
   program
-    .command("serve", { isDefault: true })
+    .command("serve")
     .description("run the appliance (configured by PORTICO_* environment variables)")
     .action(async () => {
       served();
@@ -109,6 +110,7 @@ export function exitCodeOf(error: unknown): number {
   const config =
     error instanceof ConfigError ||
     (error instanceof PluginLoadError && error.cause === undefined) ||
+    (isProblem(error) && error.status < 500) ||
     error instanceof SecretKeyMismatchError;
   return config ? EXIT_CONFIG : EXIT_FAILURE;
 }
@@ -123,8 +125,9 @@ export function errorLine(error: unknown): string {
 }
 
 /**
- * Runs the command in `argv` (without the program name). A command other
- * than `serve` ends the process when it is done; `serve` leaves it running.
+ * Runs the command in `argv` (without the program name; none means
+ * `serve`). A command other than `serve` ends the process when it is done;
+ * `serve` leaves it running.
  */
 export async function runCli(argv: string[], actions: CliActions): Promise<void> {
   let serving = false;
@@ -132,7 +135,7 @@ export async function runCli(argv: string[], actions: CliActions): Promise<void>
     serving = true;
   });
   try {
-    await program.parseAsync(argv, { from: "user" });
+    await program.parseAsync(argv.length > 0 ? argv : ["serve"], { from: "user" });
   } catch (error) {
     // Commander has already printed its own usage errors and help.
     if (!(error instanceof CommanderError)) process.stderr.write(`portico: ${errorLine(error)}\n`);

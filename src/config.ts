@@ -18,6 +18,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string;
   databaseAuthToken?: string;
+  /** How long a write waits for another process's lock on a database file. */
+  databaseBusyTimeoutMs?: number;
   cleanPort: number;
   adminPort?: number;
   /** 32 bytes; without it, a key file in the data folder is used. */
@@ -30,6 +32,8 @@ export interface Config {
   outboundAllow: Cidr[];
   /** Peers whose X-Forwarded-For is believed. */
   trustedProxies: Cidr[];
+  /** Source ranges that may read `/metrics` without a key. */
+  metricsAllow: Cidr[];
   logLevel: LogLevel;
 }
 
@@ -82,6 +86,13 @@ const EnvSchema = v.object({
     ),
   ),
   PORTICO_DATABASE_AUTH_TOKEN: v.optional(v.string()),
+  PORTICO_DB_BUSY_TIMEOUT_MS: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,7}$/, "PORTICO_DB_BUSY_TIMEOUT_MS must be milliseconds from 0 to 9999999"),
+      v.transform(Number),
+    ),
+  ),
   PORTICO_CLEAN_PORT: v.optional(port("PORTICO_CLEAN_PORT"), "8443"),
   PORTICO_ADMIN_PORT: v.optional(port("PORTICO_ADMIN_PORT")),
   PORTICO_SECRET_KEY: v.optional(
@@ -97,6 +108,7 @@ const EnvSchema = v.object({
   PORTICO_PLUGIN_CONFIG: v.optional(v.string()),
   PORTICO_OUTBOUND_ALLOW: v.optional(v.string(), ""),
   PORTICO_TRUSTED_PROXIES: v.optional(v.string(), ""),
+  PORTICO_METRICS_ALLOW: v.optional(v.string(), ""),
   PORTICO_LOG_LEVEL: v.optional(
     v.picklist(["debug", "info", "warn", "error"], "PORTICO_LOG_LEVEL must be debug, info, warn or error"),
     "info",
@@ -123,19 +135,24 @@ export function loadConfig(
   const e = result.output;
   const allow = parseOutboundAllow(e.PORTICO_OUTBOUND_ALLOW);
   const proxies = parseOutboundAllow(e.PORTICO_TRUSTED_PROXIES);
+  const metrics = parseOutboundAllow(e.PORTICO_METRICS_ALLOW);
   const cidrProblems = [
     ...(allow.ok ? [] : [allow.message]),
     ...(proxies.ok
       ? []
       : [proxies.message.replace(/^PORTICO_OUTBOUND_ALLOW/, "PORTICO_TRUSTED_PROXIES")]),
+    ...(metrics.ok
+      ? []
+      : [metrics.message.replace(/^PORTICO_OUTBOUND_ALLOW/, "PORTICO_METRICS_ALLOW")]),
   ];
-  if (!allow.ok || !proxies.ok) throw new ConfigError(cidrProblems);
+  if (!allow.ok || !proxies.ok || !metrics.ok) throw new ConfigError(cidrProblems);
   const dataDir = e.PORTICO_DATA_DIR.replace(/\/+$/, "") || "/";
   return {
     hostname: e.PORTICO_HOSTNAME ?? defaults.hostname,
     dataDir,
     databaseUrl: e.PORTICO_DATABASE_URL ?? `file:${dataDir}/portico.db`,
     databaseAuthToken: e.PORTICO_DATABASE_AUTH_TOKEN,
+    databaseBusyTimeoutMs: e.PORTICO_DB_BUSY_TIMEOUT_MS,
     cleanPort: e.PORTICO_CLEAN_PORT,
     adminPort: e.PORTICO_ADMIN_PORT,
     secretKey: e.PORTICO_SECRET_KEY,
@@ -144,6 +161,7 @@ export function loadConfig(
     pluginConfigFile: e.PORTICO_PLUGIN_CONFIG,
     outboundAllow: allow.cidrs,
     trustedProxies: proxies.cidrs,
+    metricsAllow: metrics.cidrs,
     logLevel: e.PORTICO_LOG_LEVEL,
   };
 }

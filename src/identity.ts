@@ -49,7 +49,9 @@ export const tlsListenerPoint = defineExtensionPoint<TlsListener>("kernel", "tls
 /** One line of `/readyz` details, contributed by whoever knows the subject. */
 export interface ReadinessCheck {
   name: string;
-  /** Details shown to an administrator; `ok: false` does not make the appliance unready. */
+  /** When true, `ok: false` makes `/readyz` answer 503 (a listener that is down). */
+  critical?: boolean;
+  /** Details shown to an administrator; `ok: false` alone does not make the appliance unready. */
   check(): Promise<{ ok: boolean } & Record<string, unknown>>;
 }
 

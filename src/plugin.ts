@@ -8,6 +8,7 @@
 import type * as v from "valibot";
 import type { Database, Executor } from "../db/client.ts";
 import type { Config } from "./config.ts";
+import type { ConnectionInfo } from "./http/app.ts";
 import type { ExtensionPoint } from "./extensions.ts";
 import type { InterfaceName } from "./identity.ts";
 import type { Router } from "./http/router.ts";
@@ -107,6 +108,12 @@ export interface PluginContext<C = unknown> {
   readonly outbound: OutboundClient;
   /** The router for one of the prefixes this plugin declared. */
   route(prefix: string): Router;
+  /**
+   * Answers a request with the appliance's own app, in this process, as if it
+   * arrived on `connection`: credentials, access rules, audit and problems
+   * apply as to any caller. Usable once the appliance has booted.
+   */
+  fetch(request: Request, connection?: ConnectionInfo): Promise<Response>;
   provide<T>(point: ExtensionPoint<T>, impl: T): void;
   extensions<T>(point: ExtensionPoint<T>): T[];
   /** Runs after every plugin is set up and migrated, before serving. */

@@ -122,6 +122,13 @@ describe("one gateway talking to both processes at once", () => {
     const read = await second.call("GET", `/api/v2/samples/${submitted.json.data.id}`, {
       key: registered.json.api_key,
     });
-    expect(read.json.data).toEqual(submitted.json.data);
+    // The analysis worker may have moved its state on since; the sample is the same.
+    expect(read.json.data).toMatchObject(sameSample(submitted.json.data));
   });
 });
+
+/** The fields of a sample that no worker changes. */
+function sameSample(data: Record<string, unknown>) {
+  const { id, login, organization_id, filename, size, md5, sha1, sha256 } = data;
+  return { id, login, organization_id, filename, size, md5, sha1, sha256 };
+}

@@ -11,6 +11,8 @@ import { allow } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
 import { trustAnchorsPoint } from "../../src/identity.ts";
 import { parseTrustAnchors } from "../../src/pki/index.ts";
+import { registerProblems } from "../../src/http/problem-catalog.ts";
+import { PKI_PROBLEMS } from "../../src/pki/problems.ts";
 import { definePlugin } from "../../src/plugin.ts";
 import { TRUST_STORE_CHANGED, anchorDependentsPoint } from "./dependents.ts";
 import { readPostedCertificates } from "./input.ts";
@@ -56,6 +58,14 @@ export default definePlugin({
   prefixes: ["/api/v1/ca-certificates"],
   migrations,
   setup(ctx) {
+    registerProblems({
+      ...PKI_PROBLEMS,
+      ca_certificate_not_found: {
+        status: 404,
+        title: "CA certificate not found",
+        remedy: "Check the sha256; list the store with GET /api/v1/ca-certificates.",
+      },
+    });
     ctx.provide(trustAnchorsPoint, { anchors: () => activePems(ctx.db.orm, ctx.clock.now()) });
     const router = ctx.route("/api/v1/ca-certificates");
 

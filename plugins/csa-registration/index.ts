@@ -120,7 +120,7 @@ export default definePlugin({
           return c.json(result.body, result.status);
         } catch (error) {
           // A flood is refused without a write per request.
-        if (isProblem(error) && error.code !== "rate_limited") {
+          if (isProblem(error) && error.code !== "rate_limited") {
             await ctx.db.write((tx) => recordAttempt(ctx, tx, attempt, error.code, error.status));
             ctx.log.info(
               { code: error.code, source: attempt.source },

@@ -6,6 +6,7 @@
  * @module
  */
 import { eq } from "drizzle-orm";
+import { registerProblems } from "../../src/http/problem-catalog.ts";
 import { definePlugin } from "../../src/plugin.ts";
 import { TRUST_STORE_CHANGED, anchorDependentsPoint } from "../ca-trust-store/dependents.ts";
 import { metricsPoint } from "../../src/metrics.ts";
@@ -28,6 +29,33 @@ export default definePlugin({
   prefixes: ["/api/v1/disposition-services", "/api/v1/deliveries"],
   migrations,
   setup(ctx) {
+    registerProblems({
+      service_not_found: {
+        status: 404,
+        title: "Service not found",
+        remedy: "Check the id; list services with GET /api/v1/disposition-services.",
+      },
+      password_required: {
+        status: 422,
+        title: "Password required",
+        remedy: "A new host or port gets the password again: send password with the URL.",
+      },
+      delivery_not_found: {
+        status: 404,
+        title: "Delivery not found",
+        remedy: "Check the id; list a service's deliveries.",
+      },
+      delivery_delivered: {
+        status: 409,
+        title: "Delivery already delivered",
+        remedy: "It reached the service; replay the service to send updates again.",
+      },
+      delivery_in_flight: {
+        status: 409,
+        title: "Delivery in flight",
+        remedy: "It is being sent right now: wait for the attempt to end.",
+      },
+    });
     defineDeliverySettings(ctx.settings);
     ctx.events.inTransaction("disposition.changed", enqueueForServices);
     ctx.events.inTransaction(TRUST_STORE_CHANGED, async (tx, event) => {

@@ -6,6 +6,7 @@
  * @module
  */
 import * as v from "valibot";
+import { registerProblems } from "../../src/http/problem-catalog.ts";
 import { definePlugin } from "../../src/plugin.ts";
 import { compatibleRoutes } from "./compatible-routes.ts";
 import { nativeRoutes } from "./native-routes.ts";
@@ -23,6 +24,13 @@ export default definePlugin({
     "/api/v3/organizations",
   ],
   setup(ctx) {
+    registerProblems({
+      device_password: {
+        status: 400,
+        title: "Devices have no password",
+        remedy: "Devices authenticate with their API key only.",
+      },
+    });
     ctx.settings.define(
       "devices.reregister_window_hours",
       v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(720)),

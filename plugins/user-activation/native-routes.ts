@@ -23,6 +23,7 @@ import { NewUserInput, UserPatchInput } from "./input.ts";
 import { requireUser, resetApiKey, setActive, userNotFound } from "./lifecycle.ts";
 import { ListQuery, listUsers } from "./list.ts";
 import { hashPassword } from "./password.ts";
+import { passwordRoute } from "./password-route.ts";
 import { maySee, requireManageable } from "./scope.ts";
 import { userView } from "./views.ts";
 import { users } from "../../db/schema.ts";
@@ -241,4 +242,6 @@ export function nativeRoutes(ctx: PluginContext): void {
       return c.json({ reregister_until: reset.reregisterUntil }, 200);
     },
   );
+
+  passwordRoute(ctx, router, managers);
 }

@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { routePath } from "hono/route";
 import { secureHeaders } from "hono/secure-headers";
 import type { Database } from "../../db/client.ts";
 import { Problem, isProblem } from "../errors.ts";
@@ -16,6 +17,8 @@ import type { Cidr } from "../outbound/ip.ts";
 import { redactUrl } from "../log.ts";
 import type { Logger } from "../log.ts";
 import { credentials } from "./auth.ts";
+import { databaseUnavailable, isDatabaseUnavailable } from "./database-faults.ts";
+import type { RequestObservation } from "./metrics.ts";
 import { sourceAddress } from "./forwarded.ts";
 import type { AppEnv } from "./env.ts";
 import { internalError, renderProblem } from "./respond.ts";
@@ -38,6 +41,8 @@ export interface CoreAppOptions {
   interfaceScope?: MiddlewareHandler<AppEnv>;
   /** Peers whose X-Forwarded-For names the client (PORTICO_TRUSTED_PROXIES). */
   trustedProxies?: readonly Cidr[];
+  /** Told of every answered request, for the metrics. */
+  observe?(observation: RequestObservation): void;
 }
 
 let lastRequestId = Math.floor(Math.random() * 1_000_000) * 1000;
@@ -56,6 +61,13 @@ export function createCoreApp(options: CoreAppOptions): Hono<AppEnv> {
     c.set("sourceAddress", sourceAddress(info.remoteAddress, forwardedFor, proxies));
     await next();
     c.header("X-Request-Id", String(requestId));
+    const route = routePath(c, -1);
+    options.observe?.({
+      method: c.req.method,
+      route: route.endsWith("*") ? "unmatched" : route,
+      status: c.res.status,
+      seconds: (performance.now() - started) / 1000,
+    });
     const url = new URL(c.req.url);
     options.log.info(
       {
@@ -71,7 +83,8 @@ export function createCoreApp(options: CoreAppOptions): Hono<AppEnv> {
     );
   });
 
-  app.use(secureHeaders({ strictTransportSecurity: "max-age=31536000" }));
+  // No page of the appliance is meant to be framed; the portal's forms must never be.
+  app.use(secureHeaders({ strictTransportSecurity: "max-age=31536000", xFrameOptions: "DENY" }));
   if (options.interfaceScope) app.use(options.interfaceScope);
 
   app.use(async (c, next) => {
@@ -107,6 +120,10 @@ export function createCoreApp(options: CoreAppOptions): Hono<AppEnv> {
 
   app.onError((error, c) => {
     if (isProblem(error)) return renderProblem(c, error);
+    if (isDatabaseUnavailable(error)) {
+      (c.get("log") ?? options.log).warn({ err: error }, "database unavailable");
+      return renderProblem(c, databaseUnavailable(error));
+    }
     const requestId = c.get("requestId");
     (c.get("log") ?? options.log).error({ err: error }, "unhandled error");
     return renderProblem(c, internalError(requestId));

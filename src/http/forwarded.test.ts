@@ -34,9 +34,7 @@ describe("the source address of a request", () => {
   });
 
   test("stops at a hop that is not an address, keeping the last trusted one", () => {
-    expect(sourceAddress("127.0.0.1", "203.0.113.9, unknown, 10.0.0.2", proxies)).toBe(
-      "10.0.0.2",
-    );
+    expect(sourceAddress("127.0.0.1", "203.0.113.9, unknown, 10.0.0.2", proxies)).toBe("10.0.0.2");
   });
 
   test("treats an IPv4-mapped IPv6 peer as its IPv4 address", () => {

@@ -5,8 +5,10 @@
  */
 import { Problem } from "../errors.ts";
 import { readinessPoint } from "../identity.ts";
+import type { ReadinessCheck } from "../identity.ts";
 import type { KernelContext } from "../kernel-context.ts";
 import { open } from "./access.ts";
+import { databaseUnavailable } from "./database-faults.ts";
 import type { Router } from "./router.ts";
 
 export function healthRoutes(kernel: KernelContext, healthz: Router, readyz: Router): void {
@@ -15,27 +17,38 @@ export function healthRoutes(kernel: KernelContext, healthz: Router, readyz: Rou
   readyz.get("/", open(), async (c) => {
     const started = performance.now();
     try {
-      await kernel.db.client.execute("SELECT 1");
+      // A read of the schema, not `SELECT 1`: it needs the file (or the server) itself.
+      await kernel.db.client.execute("SELECT count(*) FROM sqlite_master");
     } catch (cause) {
-      throw new Problem(
-        503,
-        "database_unavailable",
-        "Database unavailable",
-        "The appliance cannot reach its database; it will recover by itself when it returns.",
-        { headers: { "Retry-After": "5" }, cause },
-      );
+      throw databaseUnavailable(cause);
     }
-    const principal = c.get("principal");
-    if (principal?.role !== "admin" || !principal.active) return c.json({ status: "ready" });
-    const checks: Record<string, unknown> = {
+    const checks: Record<string, Record<string, unknown>> = {
       database: { ok: true, ms: Math.round(performance.now() - started) },
     };
-    for (const { impl } of kernel.extensions.get(readinessPoint)) {
-      checks[impl.name] = await impl.check().catch((error: Error) => ({
-        ok: false,
-        error: error.message,
-      }));
+    const principal = c.get("principal");
+    const admin = principal?.role === "admin" && principal.active;
+    const contributed = kernel.extensions.get(readinessPoint).map(({ impl }) => impl);
+    const checked = admin ? contributed : contributed.filter((impl) => impl.critical);
+    for (const impl of checked) checks[impl.name] = await runCheck(impl);
+    const down = checked.filter((impl) => impl.critical && !checks[impl.name].ok);
+    if (down.length > 0) {
+      throw new Problem(
+        503,
+        "not_ready",
+        "Not ready",
+        `The appliance is not ready: ${down.map((impl) => impl.name).join(", ")} failed its check.`,
+        { headers: { "Retry-After": "5" } },
+      );
     }
+    if (!admin) return c.json({ status: "ready" });
     return c.json({ status: "ready", checks, database: kernel.db.kind });
   });
+}
+
+async function runCheck(impl: ReadinessCheck): Promise<Record<string, unknown>> {
+  try {
+    return await impl.check();
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
 }

@@ -35,13 +35,16 @@ export const PROBLEM_CATALOG: Record<string, ProblemEntry> = {
   login_in_use: { status: 409, title: "Login in use", remedy: "Choose another login." },
   organization_name_in_use: { status: 409, title: "Organization name in use", remedy: "Choose another name." },
   organization_not_empty: { status: 409, title: "Organization not empty", remedy: "Move its users to another organization first." },
+  sample_too_large: { status: 413, title: "Sample too large", remedy: "The file is larger than the samples.max_bytes setting: raise it or send a smaller file." },
   body_too_large: { status: 413, title: "Body too large", remedy: "Send a smaller body; the sample limit is the samples.max_bytes setting." },
   unsupported_media_type: { status: 415, title: "Unsupported media type", remedy: "Send the Content-Type the route takes (see the API reference)." },
   multipart_required: { status: 415, title: "Multipart required", remedy: "Submit samples as multipart/form-data with the file in the sample field." },
-  hostname_invalid: { status: 422, title: "Invalid hostname", remedy: "Give a DNS name (not an IP address or URL)." },
   invalid_setting: { status: 400, title: "Invalid setting", remedy: "Nothing was changed: correct the settings listed in errors." },
   rate_limited: { status: 429, title: "Rate limited", remedy: "Wait the number of seconds in Retry-After, or ask an administrator to raise the limit." },
+  not_on_admin_interface: { status: 404, title: "Not on the admin interface", remedy: "The admin interface serves administration only: use the clean interface for devices." },
+  verdict_not_found: { status: 404, title: "Verdict not found", remedy: "No verdict for that sha256: list them with GET /api/v1/verdicts." },
   internal_error: { status: 500, title: "Internal error", remedy: "The appliance log has the cause under the request id." },
+  not_ready: { status: 503, title: "Not ready", remedy: "A part of the appliance (a listener) failed its check; /readyz with an admin key shows which." },
   database_unavailable: { status: 503, title: "Database unavailable", remedy: "The appliance recovers by itself when its database returns." },
 };
 

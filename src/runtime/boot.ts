@@ -57,7 +57,8 @@ export async function pluginConfigFor(config: Config): Promise<Record<string, un
     parsed = JSON.parse(await readFile(config.pluginConfigFile, "utf8"));
   } catch (error) {
     throw new ConfigError([
-      `PORTICO_PLUGIN_CONFIG: cannot read ${config.pluginConfigFile} as JSON: ${(error as Error).message}`,
+      `PORTICO_PLUGIN_CONFIG: cannot read ${config.pluginConfigFile} as JSON: ` +
+        (error as Error).message,
     ]);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {

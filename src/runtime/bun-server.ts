@@ -10,9 +10,10 @@
  */
 import type { Server } from "bun";
 import type { Appliance } from "../appliance.ts";
-import { tlsListenerPoint } from "../identity.ts";
+import { readinessPoint, tlsListenerPoint } from "../identity.ts";
 import type { InterfaceName, TlsMaterial } from "../identity.ts";
 import type { Logger } from "../log.ts";
+import { listenerReadiness } from "./listener-health.ts";
 import { chainFingerprints, presentedChain, probeAddress } from "./tls-probe.ts";
 import type { TlsProbe } from "./tls-probe.ts";
 
@@ -137,6 +138,11 @@ export async function listen(
     iface: options.iface,
     replace: listener.replace,
   });
+  appliance.kernel.extensions.provide(
+    readinessPoint,
+    "runtime",
+    listenerReadiness(options.iface, host, port),
+  );
 
   appliance.onTlsChange((iface) => {
     if (iface !== options.iface) return;

@@ -11,4 +11,7 @@ import { fileSystemActions } from "./commands.ts";
 import { serve } from "./serve.ts";
 
 const env = process.env;
-await runCli(process.argv.slice(2), fileSystemActions(env, () => serve(env, listen)));
+void runCli(
+  process.argv.slice(2),
+  fileSystemActions(env, () => serve(env, listen)),
+);

@@ -5,9 +5,10 @@
  *
  * @module
  */
+import { mkdir } from "node:fs/promises";
 import { and, eq } from "drizzle-orm";
 import { kernelMigrations } from "../../db/migrations/kernel.ts";
-import { openDatabase } from "../../db/client.ts";
+import { databaseKind, openDatabase } from "../../db/client.ts";
 import { users } from "../../db/schema.ts";
 import { KERNEL_PREFIXES } from "../appliance.ts";
 import type { Appliance } from "../appliance.ts";
@@ -35,6 +36,9 @@ export async function migrate(env: Env): Promise<void> {
     kernelPrefixes: KERNEL_PREFIXES,
     sources,
   });
+  if (databaseKind(config.databaseUrl) === "file") {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  }
   const db = await openDatabase(config.databaseUrl, { authToken: config.databaseAuthToken });
   try {
     const owners = [{ id: "kernel", migrations: kernelMigrations }, ...ordered];

@@ -13,4 +13,7 @@ import { listen } from "./deno-server.ts";
 import { serve } from "./serve.ts";
 
 const env = process.env;
-await runCli(process.argv.slice(2), fileSystemActions(env, () => serve(env, listen)));
+await runCli(
+  process.argv.slice(2),
+  fileSystemActions(env, () => serve(env, listen)),
+);

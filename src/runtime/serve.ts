@@ -11,13 +11,20 @@ import { boot } from "./boot.ts";
 import type { ListenOptions, Listener } from "./bun-server.ts";
 
 /** The runtime's listener: Bun.serve or Deno.serve. */
-export type Listen = (appliance: Appliance, options: ListenOptions, log: Logger) => Promise<Listener>;
+export type Listen = (
+  appliance: Appliance,
+  options: ListenOptions,
+  log: Logger,
+) => Promise<Listener>;
 
 /** Past this, shutdown gives up waiting so the process still exits in time. */
 const SHUTDOWN_DEADLINE_MS = 9_000;
 
 /** Boots the appliance and serves its interfaces with the runtime's `listen`. */
-export async function serve(env: Record<string, string | undefined>, listen: Listen): Promise<void> {
+export async function serve(
+  env: Record<string, string | undefined>,
+  listen: Listen,
+): Promise<void> {
   const { config, log, appliance } = await boot(env);
   const listeners: Listener[] = [await listen(appliance, { iface: "clean", port: config.cleanPort }, log)];
   if (config.adminPort) {
@@ -53,7 +60,10 @@ export async function serve(env: Record<string, string | undefined>, listen: Lis
     stopping = true;
     log.info({ signal }, "shutting down");
     const deadline = setTimeout(() => {
-      log.error({ ms: SHUTDOWN_DEADLINE_MS }, "shutdown took too long; exiting with work unfinished");
+      log.error(
+        { ms: SHUTDOWN_DEADLINE_MS },
+        "shutdown took too long; exiting with work unfinished",
+      );
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     await Promise.all(listeners.map((l) => l.stop()));

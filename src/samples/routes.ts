@@ -78,6 +78,17 @@ export function sampleRoutes(kernel: KernelContext, router: Router): void {
         { path: "/sample", message: "0 bytes" },
       ]);
     }
+    const maxBytes = await kernel.settings.get<number>(kernel.db.orm, "samples.max_bytes");
+    if (file.size > maxBytes) {
+      throw new Problem(
+        413,
+        "sample_too_large",
+        "Sample too large",
+        `The sample has ${file.size} bytes; this appliance takes at most ${maxBytes} ` +
+          "(the samples.max_bytes setting).",
+        { errors: [{ path: "/sample", message: `larger than ${maxBytes} bytes` }] },
+      );
+    }
     const fields = parseInput(
       SubmissionFields,
       Object.fromEntries(

@@ -52,6 +52,16 @@ export async function revokeApiKeys(tx: Executor, userId: number, at: string): P
   return revoked.length;
 }
 
+/** Revokes one key by its id; true when it was live. */
+export async function revokeApiKey(tx: Executor, keyId: number, at: string): Promise<boolean> {
+  const revoked = await tx
+    .update(apiKeys)
+    .set({ revokedAt: at })
+    .where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
+  return revoked.length > 0;
+}
+
 /** The live key of a key's hash, if any. */
 export async function findLiveKey(db: Executor, key: string) {
   return db

@@ -52,7 +52,8 @@ export async function gatewayJourney(appliance: RunningAppliance): Promise<void>
   const read = await appliance.call("GET", `/api/v2/samples/${submitted.json.data.id}`, {
     key: deviceKey,
   });
-  expect(read.json.data).toEqual(submitted.json.data);
+  // The analysis worker may have moved its state on since; the sample is the same.
+  expect(read.json.data).toMatchObject(sameSample(submitted.json.data));
 }
 
 /** The SHA-256 fingerprint of the certificate the appliance presents now. */
@@ -78,4 +79,10 @@ export async function waitUntilPresented(
     presented = presentedFingerprint(appliance);
   }
   return presented;
+}
+
+/** The fields of a sample that no worker changes. */
+function sameSample(data: Record<string, unknown>) {
+  const { id, login, organization_id, filename, size, md5, sha1, sha256 } = data;
+  return { id, login, organization_id, filename, size, md5, sha1, sha256 };
 }

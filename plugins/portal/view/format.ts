@@ -1,0 +1,17 @@
+/**
+ * How values read on the console's pages.
+ *
+ * @module
+ */
+
+/** An ISO time as `2026-12-03 12:00 UTC`; empty for none. */
+export function when(iso: string | null | undefined): string {
+  if (!iso) return "";
+  return iso.replace("T", " ").replace(/:\d\d(\.\d+)?Z$/, " UTC");
+}
+
+/** Whether a path is a console page to return to after sign-in. */
+export function safeNext(next: string | undefined): string {
+  if (next && /^\/portal\/[^/\\]/.test(next) && !next.startsWith("/portal/session")) return next;
+  return "/portal";
+}
