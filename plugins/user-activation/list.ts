@@ -10,32 +10,18 @@ import type { Executor } from "../../db/client.ts";
 import { users } from "../../db/schema.ts";
 import { ROLES } from "../../src/http/access.ts";
 import type { Principal } from "../../src/http/env.ts";
+import { idCursor, nextCursor, pageLimit } from "../../src/http/paging.ts";
 import { formBoolean } from "../../src/samples/routes.ts";
 
-const CURSOR_PREFIX = "u.";
+const CURSOR_LETTER = "u";
 
 export const ListQuery = v.object({
   status: v.optional(v.picklist(["active", "inactive"], "status must be active or inactive")),
   role: v.optional(v.picklist(ROLES, `role must be one of ${ROLES.join(", ")}`)),
   device: v.optional(formBoolean),
   q: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(100))),
-  cursor: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^u\.\d{1,15}$/, "cursor must be a next_cursor value from an earlier page"),
-      v.transform((s) => Number(s.slice(CURSOR_PREFIX.length))),
-    ),
-  ),
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, "limit must be a whole number"),
-      v.transform(Number),
-      v.minValue(1, "limit must be at least 1"),
-      v.maxValue(200, "limit must be at most 200"),
-    ),
-    "50",
-  ),
+  cursor: idCursor(CURSOR_LETTER),
+  limit: pageLimit(200, 50),
 });
 
 export type ListFilter = v.InferOutput<typeof ListQuery>;
@@ -64,5 +50,5 @@ export async function listUsers(db: Executor, filter: ListFilter, viewer: Princi
     .all();
   const page = rows.slice(0, filter.limit);
   const more = rows.length > filter.limit;
-  return { page, nextCursor: more ? `${CURSOR_PREFIX}${page[page.length - 1].id}` : null };
+  return { page, nextCursor: nextCursor(CURSOR_LETTER, more, page.at(-1)?.id) };
 }

@@ -13,26 +13,9 @@ import { readBody } from "../../src/http/body.ts";
 import type { PluginContext } from "../../src/plugin.ts";
 import type { Executor } from "../../db/client.ts";
 import { OrganizationInput } from "./input.ts";
+import { idCursor, nextCursor, pageLimit } from "../../src/http/paging.ts";
 
-const ListQuery = v.object({
-  cursor: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^o\.\d{1,15}$/, "cursor must be a next_cursor value from an earlier page"),
-      v.transform((s) => Number(s.slice(2))),
-    ),
-  ),
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, "limit must be a whole number"),
-      v.transform(Number),
-      v.minValue(1),
-      v.maxValue(200),
-    ),
-    "50",
-  ),
-});
+const ListQuery = v.object({ cursor: idCursor("o"), limit: pageLimit(200, 50) });
 
 function parseId(raw: string | undefined): number {
   const id = Number(raw);
@@ -95,7 +78,7 @@ export function organizationRoutes(ctx: PluginContext): void {
       const page = rows.slice(0, query.limit);
       return c.json({
         items: await Promise.all(page.map((o) => view(ctx.db.orm, o))),
-        next_cursor: rows.length > query.limit ? `o.${page[page.length - 1].id}` : null,
+        next_cursor: nextCursor("o", rows.length > query.limit, page.at(-1)?.id),
       });
     },
   );

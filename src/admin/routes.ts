@@ -10,27 +10,13 @@ import * as v from "valibot";
 import { auditEvents } from "../../db/schema.ts";
 import { parseInput } from "../errors.ts";
 import { allow } from "../http/access.ts";
+import { idCursor, nextCursor, pageLimit } from "../http/paging.ts";
 import type { Router } from "../http/router.ts";
 import type { KernelContext } from "../kernel-context.ts";
 
 const AuditQuery = v.object({
-  cursor: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^a\.\d{1,15}$/, "cursor must be a next_cursor value from an earlier page"),
-      v.transform((s) => Number(s.slice(2))),
-    ),
-  ),
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, "limit must be a whole number"),
-      v.transform(Number),
-      v.minValue(1, "limit must be at least 1"),
-      v.maxValue(500, "limit must be at most 500"),
-    ),
-    "100",
-  ),
+  cursor: idCursor("a"),
+  limit: pageLimit(500, 100),
   action: v.optional(v.pipe(v.string(), v.maxLength(100))),
   actor: v.optional(v.pipe(v.string(), v.maxLength(200))),
   target: v.optional(v.pipe(v.string(), v.maxLength(200))),
@@ -75,7 +61,7 @@ export function auditRoutes(kernel: KernelContext, router: Router): void {
           outcome: r.outcome,
           detail: r.detail,
         })),
-        next_cursor: rows.length > query.limit ? `a.${page[page.length - 1].id}` : null,
+        next_cursor: nextCursor("a", rows.length > query.limit, page.at(-1)?.id),
       });
     },
   );

@@ -1,0 +1,43 @@
+/**
+ * The query parameters of native lists (`/api/v1`): a page size and an
+ * opaque cursor, so that every list pages the same way.
+ *
+ * @module
+ */
+import * as v from "valibot";
+
+/** `limit`: a whole number from 1 to `max`, `fallback` when absent. */
+export function pageLimit(max: number, fallback: number) {
+  return v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+$/, "limit must be a whole number"),
+      v.transform(Number),
+      v.minValue(1, "limit must be at least 1"),
+      v.maxValue(max, `limit must be at most ${max}`),
+    ),
+    String(fallback),
+  );
+}
+
+/**
+ * `cursor`: a `next_cursor` from an earlier page, `<letter>.<id>`; parses to
+ * the id. The letter keeps one list's cursors out of another.
+ */
+export function idCursor(letter: string) {
+  return v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        new RegExp(`^${letter}\\.\\d{1,15}$`),
+        "cursor must be a next_cursor value from an earlier page",
+      ),
+      v.transform((s) => Number(s.slice(letter.length + 1))),
+    ),
+  );
+}
+
+/** The `next_cursor` after a page whose last row has `id`, or null at the end. */
+export function nextCursor(letter: string, more: boolean, lastId: number | undefined) {
+  return more && lastId !== undefined ? `${letter}.${lastId}` : null;
+}
