@@ -346,11 +346,11 @@ async function setUpPlugin(plugin: Plugin, scope: SetupScope): Promise<void> {
     outbound: scope.outbound,
     audit: kernel.audit,
     settings: kernel.settings,
-    route(prefix) {
+    route(prefix, routeOptions) {
       if (!declared.has(prefix)) {
         throw new PluginLoadError(plugin.id, `it routes ${prefix} without declaring that prefix`);
       }
-      const router = new Router(prefix, guard, plugin.id);
+      const router = new Router(prefix, guard, plugin.id, routeOptions?.documented ?? true);
       scope.routers.push(router);
       return router;
     },

@@ -107,7 +107,11 @@ export interface PluginContext<C = unknown> {
    */
   readonly outbound: OutboundClient;
   /** The router for one of the prefixes this plugin declared. */
-  route(prefix: string): Router;
+  /**
+   * The router for one of the prefixes this plugin declared. Routes are in
+   * the API reference unless `documented` is false (pages for people).
+   */
+  route(prefix: string, options?: { documented?: boolean }): Router;
   /**
    * Answers a request with the appliance's own app, in this process, as if it
    * arrived on `connection`: credentials, access rules, audit and problems

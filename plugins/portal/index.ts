@@ -34,7 +34,7 @@ export default definePlugin({
   migrations,
   setup(ctx) {
     definePortalSettings(ctx.settings);
-    const router = ctx.route("/portal");
+    const router = ctx.route("/portal", { documented: false });
     router.app.use(securityHeaders, sessions(ctx));
     router.app.onError(errorPage(ctx));
 

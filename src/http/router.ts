@@ -38,6 +38,8 @@ export interface RouteRecord {
   path: string;
   access: Access;
   owner: string;
+  /** False for pages that are not part of the API (the console). */
+  documented: boolean;
 }
 
 /** Turns an access rule into the middleware that enforces it. */
@@ -55,6 +57,8 @@ export class Router {
     private readonly guard: Guard,
     /** `kernel` or the plugin id, used as the reference's tag. */
     readonly owner = "kernel",
+    /** Pages for people (the console) stay out of the API reference. */
+    readonly documented = true,
   ) {}
 
   get(path: string, access: Access, ...rest: Rest): this {
@@ -94,11 +98,15 @@ export class Router {
       path: joinPath(this.prefix, path),
       access,
       owner: this.owner,
+      documented: this.documented,
     });
     this.app.on(
       method.toUpperCase(),
       path,
-      describeRoute(describe(this.owner, method, path, access, doc)),
+      describeRoute({
+        ...describe(this.owner, method, path, access, doc),
+        ...(this.documented ? {} : { hide: true }),
+      }),
       this.guard(access),
       ...(handlers as Handler<AppEnv>[]),
     );
