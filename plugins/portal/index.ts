@@ -6,6 +6,7 @@
  * @module
  */
 import { open } from "../../src/http/access.ts";
+import { registerProblems } from "../../src/http/problem-catalog.ts";
 import { definePlugin } from "../../src/plugin.ts";
 import { pruneFailures } from "./lockout.ts";
 import { errorPage, securityHeaders, sessions } from "./middleware.ts";
@@ -33,6 +34,18 @@ export default definePlugin({
   prefixes: ["/portal"],
   migrations,
   setup(ctx) {
+    registerProblems({
+      csrf_token_invalid: {
+        status: 403,
+        title: "Form refused",
+        remedy: "Reload the console page and send the form again.",
+      },
+      session_ended: {
+        status: 401,
+        title: "Session ended",
+        remedy: "Sign in to the console again.",
+      },
+    });
     definePortalSettings(ctx.settings);
     const router = ctx.route("/portal", { documented: false });
     router.app.use(securityHeaders, sessions(ctx));
