@@ -14,6 +14,9 @@
  * handlers, audit), a few hundred to a transaction; then the appliance starts
  * again and drains them.
  *
+ * `BENCH_UPDATES` changes the count; `BENCH_CPU_PROF_DIR` makes the appliance
+ * write a CPU profile (Markdown) there when it stops.
+ *
  * @module
  */
 import { readFileSync } from "node:fs";
@@ -34,6 +37,7 @@ import {
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 10_000);
 const PER_TRANSACTION = 500;
+const SERVE = new URL("../src/runtime/bun.ts", import.meta.url).pathname;
 const CONCURRENCY = 64;
 
 function rssMiB(pid: number): number {
@@ -58,7 +62,7 @@ async function produce(app: RunningAppliance, count: number): Promise<void> {
   try {
     const admin = await db.orm.select().from(users).where(eq(users.role, "admin")).get();
     if (!admin) throw new Error("no administrator in the database");
-    const owner = { ...admin, keyId: 0 };
+    const owner = { ...admin, userId: admin.id, keyId: 0 };
     for (let from = 0; from < count; from += PER_TRANSACTION) {
       await db.write(async (tx) => {
         for (let i = from; i < Math.min(count, from + PER_TRANSACTION); i++) {
@@ -101,7 +105,11 @@ async function produce(app: RunningAppliance, count: number): Promise<void> {
 async function main() {
   const pki = makeTestPki();
   const receiver = await startAmpReceiver(pki);
-  const app = await startAppliance({ PORTICO_OUTBOUND_ALLOW: "127.0.0.0/8" });
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  const command = profileDir
+    ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${profileDir}`, SERVE, "serve"]
+    : undefined;
+  const app = await startAppliance({ PORTICO_OUTBOUND_ALLOW: "127.0.0.0/8" }, command);
   try {
     await app.call("PATCH", "/api/v1/settings", {
       json: { "deliveries.concurrency": CONCURRENCY },

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs every bench/*.ts except this one, one after the
+ * `npm run bench`: runs every bench/*.ts except this one and soak.ts, one after the
  * other, each in its own Bun process, and fails if one fails.
  *
  * @module
@@ -9,7 +9,10 @@ import { basename, join } from "node:path";
 
 const here = import.meta.dir;
 const benches = readdirSync(here)
-  .filter((name) => name.endsWith(".ts") && name !== basename(import.meta.path))
+  // The soak runs for minutes on its own: `npm run soak`.
+  .filter(
+    (name) => name.endsWith(".ts") && name !== basename(import.meta.path) && name !== "soak.ts",
+  )
   .sort();
 
 let failed = 0;

@@ -90,10 +90,12 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
 
   const write = <T>(fn: (tx: Executor) => Promise<T>): Promise<T> => {
     const run = () =>
-      orm.transaction((tx) => fn(tx as unknown as Executor)).catch((error: unknown) => {
-        if (kind === "file" && isLockFailure(error)) reconnect();
-        throw error;
-      });
+      orm
+        .transaction((tx) => fn(tx as unknown as Executor))
+        .catch((error: unknown) => {
+          if (kind === "file" && isLockFailure(error)) reconnect();
+          throw error;
+        });
     const result = queue.then(run, run);
     queue = result.catch(() => undefined);
     return result;

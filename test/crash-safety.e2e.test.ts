@@ -115,7 +115,7 @@ async function step(rand: () => number, seen: Seen): Promise<void> {
   }
 }
 
-test(`SIGKILL at random points of a mixed workload loses nothing acknowledged (CRASH_SEED=${SEED})`, async () => {
+test(`SIGKILL amid a mixed workload loses nothing acknowledged (CRASH_SEED=${SEED})`, async () => {
   console.log(`crash safety: CRASH_SEED=${SEED} CRASH_CYCLES=${CYCLES}`);
   const rand = random(SEED);
   const seen: Seen = {

@@ -70,7 +70,7 @@ function expectUnavailableEnvelope(res: Answer) {
   expect(res.json.error.errors[0].code).toBe("database_unavailable");
 }
 
-test("a file locked by another process beyond the busy timeout gives 503, and writes resume when it lets go", async () => {
+test("a file locked past the busy timeout gives 503; writes resume after the lock", async () => {
   const app: RunningAppliance = await startAppliance({ PORTICO_DB_BUSY_TIMEOUT_MS: "300" });
   cleanups.push(async () => {
     await app.stop();
@@ -137,7 +137,7 @@ function sqld(dir: string, port: number) {
   };
 }
 
-test("a libSQL server that goes away gives 503 on /readyz and requests; both recover when it returns", async () => {
+test("a libSQL server that goes away gives 503 on /readyz and requests; recovers", async () => {
   const dir = mkdtempSync(join(tmpdir(), "portico-sqld-"));
   const server = sqld(dir, await freePort());
   await server.start();

@@ -30,7 +30,7 @@ afterAll(async () => {
 const request = (line: string, headers: string[] = [], body = "") =>
   [line, `Host: ${app.hostname}`, ...headers, "Connection: close", "", body].join("\r\n");
 
-test("a normal request answers while 200 idle TLS connections and 20 slowloris clients hold on", async () => {
+test("a request answers while 200 idle and 20 slowloris TLS connections hold on", async () => {
   const idle: TLSSocket[] = await Promise.all(
     Array.from({ length: IDLE_CONNECTIONS }, () => openTls(app)),
   );
@@ -57,7 +57,7 @@ test("a normal request answers while 200 idle TLS connections and 20 slowloris c
   }
 }, 60_000);
 
-test("header, size and path tricks get a 4xx, never a 5xx, and the server keeps serving", async () => {
+test("header, size and path tricks get a 4xx, never a 5xx; the server keeps serving", async () => {
   const tricks: [string, string][] = [
     ["a 64 KiB header", request("GET /healthz HTTP/1.1", [`X-Big: ${"a".repeat(65_536)}`])],
     [

@@ -55,7 +55,7 @@ test("metrics count requests by route pattern, never by raw path", async () => {
   expect(res.text).not.toContain("4711");
 });
 
-test("metrics report devices, samples, the delivery backlog with its age, attempts and certificate expiry", async () => {
+test("metrics report devices, samples, backlog and its age, attempts, cert expiry", async () => {
   const clock = new ManualClock();
   const k = await kit({ clock, env: { PORTICO_OUTBOUND_ALLOW: "127.0.0.0/8" } });
   const reg = await k.request("POST", "/csa/api/register", {

@@ -178,6 +178,40 @@ describe("delivery outcomes", () => {
     );
   });
 
+  test("updates sent together are each recorded with their own status and time", async () => {
+    let answered = 0;
+    const { receiver, serviceId } = await serviceWith(
+      (_req, res) => res.writeHead(answered++ % 2 === 0 ? 200 : 202).end(),
+      { enabled: false },
+    );
+    for (let i = 0; i < 12; i++) await newDisposition();
+    await app.call("PATCH", `/api/v1/disposition-services/${serviceId}`, {
+      json: { enabled: true },
+    });
+    await waitFor("twelve delivered", async () =>
+      (await deliveriesOf(app, serviceId, "delivered")).length === 12 ? true : undefined,
+    );
+
+    const statusOf = new Map(
+      receiver.requests.map((r, i) => [JSON.parse(r.body).event_id, i % 2 === 0 ? 200 : 202]),
+    );
+    const rows = await queryDatabase(
+      app,
+      "SELECT d.event_id, d.attempts, d.last_status, d.finished_at, a.http_status, " +
+        "a.finished_at AS attempt_finished FROM disposition_deliveries d " +
+        "JOIN disposition_attempts a ON a.delivery_id = d.id WHERE d.service_id = ?",
+      [serviceId],
+    );
+    expect(receiver.requests.length).toBe(12);
+    expect(rows.length).toBe(12);
+    for (const row of rows) {
+      expect(row.attempts).toBe(1);
+      expect(row.last_status).toBe(statusOf.get(row.event_id as string)!);
+      expect(row.http_status).toBe(row.last_status as number);
+      expect(row.finished_at).toBe(row.attempt_finished as string);
+    }
+  });
+
   test("a new service gets no backfill until replayed, then gets the earlier updates", async () => {
     const since = new Date().toISOString();
     await newDisposition();

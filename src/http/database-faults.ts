@@ -27,8 +27,10 @@ const REMOTE_UNAVAILABLE = new Set([
 ]);
 
 /** Network failures as Node, Bun and undici name them. */
-const NETWORK_UNAVAILABLE =
-  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|EAI_AGAIN|ConnectionRefused|ConnectionClosed|FailedToOpenSocket|UND_ERR_.*)$/;
+const NETWORK_UNAVAILABLE = new RegExp(
+  "^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|EAI_AGAIN|" +
+    "ConnectionRefused|ConnectionClosed|FailedToOpenSocket|UND_ERR_.*)$",
+);
 
 function isUnavailableCode(code: unknown): boolean {
   if (typeof code !== "string") return false;

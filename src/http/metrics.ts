@@ -135,7 +135,8 @@ export function metricsRoutes(
       if (!admin && !addressAllowed(c.get("sourceAddress"), allow)) {
         if (!principal) {
           throw unauthorized(
-            "Metrics need an administrator's API key, or a source address in PORTICO_METRICS_ALLOW.",
+            "Metrics need an administrator's API key, or a source address in " +
+              "PORTICO_METRICS_ALLOW.",
           );
         }
         throw forbidden("role_forbidden", "Only an administrator may read the metrics.");

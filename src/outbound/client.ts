@@ -2,7 +2,8 @@
  * The kernel's outbound HTTPS client, given to plugins as `ctx.outbound`.
  * It trusts exactly the administrator's CA store (never the system roots
  * nor `NODE_EXTRA_CA_CERTS` / `SSL_CERT_FILE`), reaches only addresses the
- * policy allows, and keeps no connection between requests.
+ * policy allows, and reuses a connection only for a request that would
+ * verify it exactly as it was verified (see `pool.ts`).
  *
  * @module
  */
@@ -10,18 +11,22 @@
 import { usableAnchors } from "./anchors.ts";
 import { type ConnectionCheck, type CheckOptions, runCheck } from "./check.ts";
 import { OutboundError } from "./errors.ts";
+import { freshRead } from "./fresh-read.ts";
 import type { Cidr } from "./ip.ts";
+import { ConnectionPool, type PoolOptions } from "./pool.ts";
 import { type Resolver, resolveServiceTarget } from "./resolve.ts";
 import { type OutboundRequest, type OutboundResponse, exchange } from "./transport.ts";
 
 export type { OutboundRequest, OutboundResponse } from "./transport.ts";
 export type { CheckOptions, CheckStep, ConnectionCheck } from "./check.ts";
+export type { PoolOptions } from "./pool.ts";
 
 /** How the client is built; the kernel passes the CA store and `PORTICO_OUTBOUND_ALLOW`. */
 export interface OutboundClientOptions {
   /**
-   * The PEM certificates to trust, read again before every request and
-   * check, so a CA removed from the store is not trusted by the next one.
+   * The PEM certificates to trust, read again for every request and check,
+   * so a CA removed from the store is not trusted by the next one. Requests
+   * made together share a read, never one that began before they did.
    * A pinned self-signed server certificate counts as an anchor. An entry
    * may hold a bundle; blocks that do not parse as X.509 are skipped.
    */
@@ -36,6 +41,12 @@ export interface OutboundClientOptions {
   resolve?: Resolver;
   /** The largest response body kept, in bytes. Default is 65536. */
   maxBodyBytes?: number;
+  /**
+   * Keep-alive limits, or `false` for a new connection per request. On Deno
+   * the client always uses a new connection: its `node:https` keep-alive
+   * has not been verified to keep trust apart.
+   */
+  pool?: PoolOptions | false;
 }
 
 /** The outbound client. */
@@ -72,7 +83,10 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const userAgent = options.userAgent ?? "Portico";
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const anchors = async () => usableAnchors(await options.trustAnchors());
+  const anchors = freshRead(async () => usableAnchors(await options.trustAnchors()));
+  const onDeno = "Deno" in globalThis;
+  const pool =
+    options.pool === false || onDeno ? undefined : new ConnectionPool(options.pool ?? {});
 
   return {
     async request(url, request) {
@@ -95,6 +109,7 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
         timeoutMs: timeLeft,
         userAgent,
         maxBodyBytes,
+        pool,
       });
     },
 

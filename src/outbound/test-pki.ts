@@ -101,6 +101,8 @@ export interface Receiver {
   port: number;
   /** TCP connections accepted so far. */
   connections(): number;
+  /** TCP connections open now. */
+  open(): number;
   /** The SNI name of each TLS connection, `false` when none was sent. */
   servernames: Array<string | false>;
   requests: ReceivedRequest[];
@@ -110,14 +112,17 @@ export interface Receiver {
 type Handler = (req: ReceivedRequest, res: ServerResponse) => void;
 
 /**
- * Starts an HTTPS receiver on 127.0.0.1 with the given certificate. The
+ * Starts an HTTPS receiver with the given certificate on 127.0.0.1 (or
+ * another loopback address) and a free port (or the one given). The
  * handler answers; by default every request gets `200 ok`.
  */
 export async function startReceiver(
   identity: { cert: string; key: string },
   handler: Handler = (_req, res) => res.end("ok"),
+  listenOn: { host?: string; port?: number } = {},
 ): Promise<Receiver> {
   let connections = 0;
+  let open = 0;
   const requests: ReceivedRequest[] = [];
   const server = createServer(identity, (req: IncomingMessage, res: ServerResponse) => {
     let body = "";
@@ -130,15 +135,21 @@ export async function startReceiver(
     });
   });
   const servernames: Array<string | false> = [];
-  server.on("connection", () => connections++);
+  server.on("connection", (socket: { once(event: "close", fn: () => void): void }) => {
+    connections++;
+    open++;
+    socket.once("close", () => open--);
+  });
   server.on("secureConnection", (socket: TLSSocket) => {
     servernames.push(socket.servername ?? false);
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const host = listenOn.host ?? "127.0.0.1";
+  await new Promise<void>((resolve) => server.listen(listenOn.port ?? 0, host, resolve));
   return {
     port: (server.address() as AddressInfo).port,
     connections: () => connections,
+    open: () => open,
     servernames,
     requests,
     close: () =>
