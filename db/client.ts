@@ -29,6 +29,8 @@ export interface Database {
    * with SQLITE_BUSY against an embedded file.
    */
   write<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
+  /** Calls `listener` after every write transaction this process commits. */
+  afterWrite(listener: () => void): void;
   close(): void;
 }
 
@@ -87,11 +89,16 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
   }
   const orm = drizzle(client, { schema }) as unknown as Executor;
   let queue: Promise<unknown> = Promise.resolve();
+  const committed: (() => void)[] = [];
 
   const write = <T>(fn: (tx: Executor) => Promise<T>): Promise<T> => {
     const run = () =>
       orm
         .transaction((tx) => fn(tx as unknown as Executor))
+        .then((value) => {
+          for (const listener of committed) listener();
+          return value;
+        })
         .catch((error: unknown) => {
           if (kind === "file" && isLockFailure(error)) reconnect();
           throw error;
@@ -107,6 +114,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     client,
     orm,
     write,
+    afterWrite: (listener) => void committed.push(listener),
     close: () => current.close(),
   };
 }

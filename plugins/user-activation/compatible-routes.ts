@@ -13,7 +13,7 @@ import { envelope } from "../../src/http/respond.ts";
 import type { PluginContext } from "../../src/plugin.ts";
 import { allowance, compatibleAllowance } from "../../src/samples/rate-limit.ts";
 import { findUserByLogin, updateUser } from "../../src/services/users.ts";
-import { requireUser, userNotFound } from "./lifecycle.ts";
+import { userNotFound } from "./lifecycle.ts";
 import { listUsers } from "./list.ts";
 import { maySee } from "./scope.ts";
 import { compatibleUserView } from "./views.ts";
@@ -34,10 +34,7 @@ export function compatibleRoutes(ctx: PluginContext): void {
       "/whoami",
       allowInactive(...EVERYONE),
       { summary: "Who the key belongs to" },
-      async (c) => {
-        const user = await requireUser(ctx.db.orm, principalOf(c).login);
-        return envelope(c, compatibleUserView(user));
-      },
+      (c) => envelope(c, compatibleUserView(principalOf(c).user)),
     );
 
   const router = ctx.route("/api/v3/users");

@@ -68,8 +68,11 @@ export function createCoreApp(options: CoreAppOptions): Hono<AppEnv> {
       status: c.res.status,
       seconds: (performance.now() - started) / 1000,
     });
+    // Every request at debug; the state changes it made are logged at info where they happen.
+    const level = c.res.status >= 500 ? "warn" : "debug";
+    if (!options.log.isLevelEnabled(level)) return;
     const url = new URL(c.req.url);
-    options.log.info(
+    options.log[level](
       {
         request_id: requestId,
         method: c.req.method,

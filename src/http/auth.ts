@@ -6,12 +6,12 @@
  *
  * @module
  */
-import { eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import type { Database } from "../../db/client.ts";
-import { users } from "../../db/schema.ts";
+import { apiKeys, users } from "../../db/schema.ts";
 import { INACTIVE_MESSAGE, Problem, badRequest, forbidden, unauthorized } from "../errors.ts";
-import { findLiveKey } from "../services/keys.ts";
+import { sha256Hex } from "../services/keys.ts";
 import type { Access } from "./access.ts";
 import { isForm, readForm, single } from "./body.ts";
 import type { AppEnv, Principal } from "./env.ts";
@@ -42,10 +42,15 @@ async function presentedKeys(c: Parameters<MiddlewareHandler<AppEnv>>[0]): Promi
 
 export async function resolvePrincipal(db: Database, key: string): Promise<Principal | null> {
   if (key.length > 200) return null;
-  const row = await findLiveKey(db.orm, key);
+  // One query per request: the key and its user together.
+  const row = await db.orm
+    .select({ keyId: apiKeys.id, user: users })
+    .from(apiKeys)
+    .innerJoin(users, eq(users.id, apiKeys.userId))
+    .where(and(eq(apiKeys.hash, await sha256Hex(key)), isNull(apiKeys.revokedAt)))
+    .get();
   if (!row) return null;
-  const user = await db.orm.select().from(users).where(eq(users.id, row.userId)).get();
-  if (!user) return null;
+  const { user } = row;
   return {
     userId: user.id,
     login: user.login,
@@ -53,12 +58,42 @@ export async function resolvePrincipal(db: Database, key: string): Promise<Princ
     organizationId: user.organizationId,
     active: user.active,
     device: user.device,
-    keyId: row.id,
+    keyId: row.keyId,
+    user,
   };
+}
+
+/**
+ * Remembers resolved keys for a moment, so that a burst of requests with one
+ * key reads the database once. Any write this process commits empties it, so
+ * a key revoked or a user deactivated here is refused by the next request;
+ * another process of a scaled-out appliance sees the change within the TTL.
+ */
+export class CredentialCache {
+  private readonly entries = new Map<string, { principal: Principal | null; until: number }>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly ttlMs = 1_000,
+    private readonly max = 10_000,
+  ) {
+    db.afterWrite(() => this.entries.clear());
+  }
+
+  async resolve(key: string): Promise<Principal | null> {
+    const now = Date.now();
+    const hit = this.entries.get(key);
+    if (hit && hit.until > now) return hit.principal;
+    const principal = await resolvePrincipal(this.db, key);
+    if (this.entries.size >= this.max) this.entries.clear();
+    this.entries.set(key, { principal, until: now + this.ttlMs });
+    return principal;
+  }
 }
 
 /** Resolves the request's key, if it has one, without deciding access. */
 export function credentials(db: Database): MiddlewareHandler<AppEnv> {
+  const cache = new CredentialCache(db);
   return async (c, next) => {
     const keys = await presentedKeys(c);
     const distinct = [...new Set(keys)];
@@ -71,7 +106,7 @@ export function credentials(db: Database): MiddlewareHandler<AppEnv> {
     c.set("credential", null);
     c.set("principal", null);
     if (distinct.length === 1) {
-      const principal = await resolvePrincipal(db, distinct[0]);
+      const principal = await cache.resolve(distinct[0]);
       c.set("credential", { key: distinct[0], principal });
       c.set("principal", principal);
     }

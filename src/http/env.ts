@@ -4,6 +4,7 @@
  * @module
  */
 import type { Logger } from "../log.ts";
+import type { users } from "../../db/schema.ts";
 import type { Role } from "./access.ts";
 
 /** The caller, resolved from its API key. */
@@ -15,6 +16,8 @@ export interface Principal {
   active: boolean;
   device: boolean;
   keyId: number;
+  /** The user's row as it was when the request was authenticated. */
+  user: typeof users.$inferSelect;
 }
 
 /** The API key a request carried and whom it belongs to, if anyone. */

@@ -34,7 +34,7 @@ function newSampleId(): string {
 
 export async function insertSample(
   tx: Executor,
-  owner: Principal,
+  owner: Pick<Principal, "userId" | "organizationId" | "login">,
   input: NewSample,
   at: string,
 ): Promise<Sample> {

@@ -71,7 +71,8 @@ export class RunningAppliance {
         PORTICO_DATA_DIR: this.dataDir,
         PORTICO_HOSTNAME: this.hostname,
         PORTICO_CLEAN_PORT: String(this.port),
-        PORTICO_LOG_LEVEL: "info",
+        // Debug, so that the access log's redaction is in what the tests read.
+        PORTICO_LOG_LEVEL: "debug",
         ...this.env,
       },
       stdin: "ignore",
