@@ -56,8 +56,3 @@ export const presentedChain: TlsProbe = (host, port) =>
     });
     socket.on("error", reject);
   });
-
-/** SHA-256 (hex) of the leaf certificate a TLS server presents. */
-export async function presentedFingerprint(host: string, port: number): Promise<string> {
-  return (await presentedChain(host, port))[0];
-}
