@@ -6,14 +6,12 @@
  * @module
  */
 import type { Hono } from "hono";
-import * as v from "valibot";
 import { openDatabase } from "../db/client.ts";
 import { ANALYSIS_PREFIXES, installAnalysis } from "./analysis/index.ts";
 import type { ClientFactory, Database } from "../db/client.ts";
 import { kernelMigrations } from "../db/migrations/kernel.ts";
 import type { Config } from "./config.ts";
 import { ExtensionRegistry } from "./extensions.ts";
-import type { ExtensionPoint } from "./extensions.ts";
 import { checkMasterKey, ensureAdministrator, resolveMasterKey } from "./first-boot.ts";
 import { auditRoutes, pluginRoutes } from "./admin/routes.ts";
 import { healthRoutes } from "./http/health.ts";
@@ -27,16 +25,16 @@ import { Router } from "./http/router.ts";
 import type { RouteRecord } from "./http/router.ts";
 import { tlsIdentityPoint, trustAnchorsPoint } from "./identity.ts";
 import { createOutboundClient } from "./outbound/client.ts";
-import type { OutboundClient } from "./outbound/client.ts";
 import type { InterfaceName, TlsMaterial } from "./identity.ts";
 import type { KernelContext } from "./kernel-context.ts";
 import { MIB, defineKernelSettings } from "./kernel-settings.ts";
 import { PluginLoadError, resolvePlugins } from "./loader.ts";
 import type { Logger } from "./log.ts";
+import { startJobs } from "./jobs.ts";
+import type { Job } from "./jobs.ts";
 import { runMigrations } from "./migrate.ts";
-import type { Plugin, PluginContext } from "./plugin.ts";
+import { setUpPlugin } from "./plugin-context.ts";
 import { normalizeHostname } from "./pki/names.ts";
-import { createSealer } from "./secrets.ts";
 import { sampleRoutes, searchRoutes } from "./samples/routes.ts";
 import { settingsRoutes } from "./settings/routes.ts";
 import { AuditLog } from "./services/audit.ts";
@@ -96,13 +94,6 @@ export const KERNEL_PREFIXES = [
   "/api/v1/plugins",
   ...ANALYSIS_PREFIXES,
 ];
-
-interface Job {
-  name: string;
-  owner: string;
-  intervalMs: number;
-  fn: () => Promise<void>;
-}
 
 export async function createAppliance(options: ApplianceOptions): Promise<Appliance> {
   const { config, log } = options;
@@ -213,7 +204,12 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
         const reason = error instanceof Error ? error.message : String(error);
         if (plugin.onBootFailure === "disable") {
           log.error({ plugin: plugin.id, err: reason }, "plugin failed at boot and is disabled");
-          loaded.push({ id: plugin.id, version: plugin.version, status: "disabled", error: reason });
+          loaded.push({
+            id: plugin.id,
+            version: plugin.version,
+            status: "disabled",
+            error: reason,
+          });
           continue;
         }
         throw error instanceof PluginLoadError
@@ -289,116 +285,4 @@ async function seedHostname(db: Database, settings: Settings, configured: string
     );
   }
   await db.write((tx) => settings.seed(tx, "appliance.hostname", normalized.value));
-}
-
-interface SetupScope {
-  kernel: KernelContext;
-  outbound: OutboundClient;
-  masterKey: Uint8Array;
-  options: ApplianceOptions;
-  routers: Router[];
-  starts: { owner: string; fn: () => Promise<void> | void }[];
-  stops: (() => Promise<void> | void)[];
-  jobs: Job[];
-  /** The core app, made once every plugin is set up. */
-  app: () => Hono<AppEnv> | undefined;
-}
-
-async function setUpPlugin(plugin: Plugin, scope: SetupScope): Promise<void> {
-  const { kernel } = scope;
-  const rawConfig = scope.options.pluginConfig?.[plugin.id] ?? {};
-  let pluginConfig: unknown = rawConfig;
-  if (plugin.config) {
-    const parsed = v.safeParse(plugin.config, rawConfig);
-    if (!parsed.success) {
-      const problems = parsed.issues.map((i) => i.message).join("; ");
-      throw new PluginLoadError(plugin.id, `its configuration is not valid: ${problems}`);
-    }
-    pluginConfig = parsed.output;
-  }
-  if (plugin.migrations?.length) {
-    await runMigrations(kernel.db.client, plugin.id, plugin.migrations);
-  }
-  const log = kernel.log.child({ plugin: plugin.id });
-  const declared = new Set(plugin.prefixes ?? []);
-  const ctx: PluginContext<unknown> = {
-    id: plugin.id,
-    config: pluginConfig,
-    appliance: {
-      hostname: kernel.config.hostname,
-      dataDir: kernel.config.dataDir,
-      outboundAllow: kernel.config.outboundAllow,
-      interfaces: kernel.config.adminPort ? ["clean", "admin"] : ["clean"],
-    },
-    db: kernel.db,
-    log,
-    clock: kernel.clock,
-    events: {
-      emit: (tx, type, payload) => kernel.events.emit(tx, type, payload),
-      inTransaction: (type, handler) => kernel.events.inTransaction(type, handler),
-      on: (type, handler, opts) =>
-        kernel.events.subscribe(`${plugin.id}:${opts?.name ?? type}`, type, handler, {
-          timeoutMs: opts?.timeoutMs,
-          log,
-        }),
-    },
-    secrets: await createSealer(scope.masterKey, plugin.id),
-    outbound: scope.outbound,
-    audit: kernel.audit,
-    settings: kernel.settings,
-    route(prefix, routeOptions) {
-      if (!declared.has(prefix)) {
-        throw new PluginLoadError(plugin.id, `it routes ${prefix} without declaring that prefix`);
-      }
-      const router = new Router(prefix, guard, plugin.id, routeOptions?.documented ?? true);
-      scope.routers.push(router);
-      return router;
-    },
-    async fetch(request, connection) {
-      const app = scope.app();
-      if (!app) throw new Error(`${plugin.id} called ctx.fetch before the appliance booted`);
-      return app.fetch(request, connection ?? {});
-    },
-    provide: <T>(point: ExtensionPoint<T>, impl: T) =>
-      kernel.extensions.provide(point, plugin.id, impl),
-    extensions: <T>(point: ExtensionPoint<T>) =>
-      kernel.extensions.get(point).map((c) => c.impl),
-    onStart: (fn) => scope.starts.push({ owner: plugin.id, fn }),
-    onStop: (fn) => scope.stops.push(fn),
-    every: (name, intervalMs, fn) =>
-      scope.jobs.push({ name, owner: plugin.id, intervalMs, fn }),
-  };
-  await plugin.setup(ctx);
-}
-
-interface RunningJob {
-  stop(): void;
-  idle(): Promise<void>;
-}
-
-/** Runs each job on its interval, never two runs of one job at once. */
-function startJobs(jobs: Job[], log: Logger): RunningJob[] {
-  return jobs.map((job) => {
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let running: Promise<void> = Promise.resolve();
-    const tick = () => {
-      running = job
-        .fn()
-        .catch((error) =>
-          log.error({ job: job.name, plugin: job.owner, err: (error as Error).message }, "job failed"),
-        )
-        .finally(() => {
-          if (!stopped) timer = setTimeout(tick, job.intervalMs);
-        });
-    };
-    timer = setTimeout(tick, job.intervalMs);
-    return {
-      stop() {
-        stopped = true;
-        clearTimeout(timer);
-      },
-      idle: () => running,
-    };
-  });
 }
