@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError } from "./config.ts";
+import { PortInUseError } from "./runtime/port-check.ts";
 import { isProblem } from "./errors.ts";
 import { PluginLoadError } from "./loader.ts";
 import { SecretKeyMismatchError } from "./secrets.ts";
@@ -111,7 +112,8 @@ export function exitCodeOf(error: unknown): number {
     error instanceof ConfigError ||
     (error instanceof PluginLoadError && error.cause === undefined) ||
     (isProblem(error) && error.status < 500) ||
-    error instanceof SecretKeyMismatchError;
+    error instanceof SecretKeyMismatchError ||
+    error instanceof PortInUseError;
   return config ? EXIT_CONFIG : EXIT_FAILURE;
 }
 

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { startAppliance, TEST_HOSTNAME } from "./helpers/appliance.ts";
 import type { RunningAppliance } from "./helpers/appliance.ts";
@@ -100,4 +101,23 @@ test("a different secret key is refused at start, naming the cause", async () =>
   expect(proc.exitCode).toBe(2);
   expect(proc.stderr.toString()).toContain("secret key does not match");
   await appliance.start();
+});
+
+test("a second appliance on a port that is in use refuses to start, naming the port", async () => {
+  const other = spawnSync(process.execPath, ["src/runtime/bun.ts", "serve"], {
+    cwd: join(import.meta.dir, ".."),
+    encoding: "utf8",
+    timeout: 20_000,
+    env: {
+      ...process.env,
+      PORTICO_DATA_DIR: join(appliance.dataDir, "second"),
+      PORTICO_CLEAN_PORT: String(appliance.port),
+    },
+  });
+  expect(other.status).toBe(2);
+  expect(other.stderr).toContain(`port ${appliance.port} on 0.0.0.0 is already in use`);
+  const before = presentedCertificates(appliance.port, TEST_HOSTNAME)[0];
+  for (let i = 0; i < 6; i++) {
+    expect(presentedCertificates(appliance.port, TEST_HOSTNAME)[0]).toBe(before);
+  }
 });

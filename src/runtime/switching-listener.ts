@@ -13,6 +13,7 @@ import { readinessPoint, tlsListenerPoint } from "../identity.ts";
 import type { InterfaceName, TlsMaterial } from "../identity.ts";
 import type { Logger } from "../log.ts";
 import { listenerReadiness } from "./listener-health.ts";
+import { assertPortFree } from "./port-check.ts";
 import { chainFingerprints, presentedChain, probeAddress } from "./tls-probe.ts";
 import type { TlsProbe } from "./tls-probe.ts";
 
@@ -80,6 +81,7 @@ export async function switchingListener(
   start: StartServer,
 ): Promise<Listener> {
   const probe = options.probe ?? presentedChain;
+  await assertPortFree(options.hostname ?? "0.0.0.0", options.port);
   let material = await appliance.tls(options.iface);
   let server = start(material, options.port);
   const port = server.port;
