@@ -118,7 +118,7 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
     const settings = new Settings();
     defineKernelSettings(settings);
     defineInterfaceSettings(settings, config.adminPort !== undefined);
-    await seedHostname(db, settings, config.hostname);
+    await seedHostname(db, settings, config, log);
     const kernel: KernelContext = {
       config,
       db,
@@ -276,7 +276,8 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
 }
 
 /** The hostname setting starts as PORTICO_HOSTNAME (or the machine's name). */
-async function seedHostname(db: Database, settings: Settings, configured: string) {
+async function seedHostname(db: Database, settings: Settings, config: Config, log: Logger) {
+  const configured = config.hostname;
   const normalized = normalizeHostname(configured);
   if (!normalized.ok) {
     throw new Error(
@@ -285,4 +286,13 @@ async function seedHostname(db: Database, settings: Settings, configured: string
     );
   }
   await db.write((tx) => settings.seed(tx, "appliance.hostname", normalized.value));
+  const stored = await settings.get<string>(db.orm, "appliance.hostname");
+  if (config.hostnameGiven && stored !== normalized.value) {
+    log.warn(
+      { hostname: stored, ignored: normalized.value },
+      `PORTICO_HOSTNAME=${normalized.value} is ignored: it sets the hostname on first boot only, ` +
+        `and this database's hostname is ${stored}. Change it with PUT /api/v1/appliance/hostname, ` +
+        "or start with an empty PORTICO_DATA_DIR",
+    );
+  }
 }

@@ -44,3 +44,9 @@ test("an outbound allow-list with a bad range is refused with the range named", 
 test("an empty variable counts as unset", () => {
   expect(loadConfig({ PORTICO_CLEAN_PORT: "" }, defaults).cleanPort).toBe(8443);
 });
+
+test("a secret key that is not base64 is refused with the variable named", () => {
+  expect(() => loadConfig({ PORTICO_SECRET_KEY: "short!" }, defaults)).toThrow(
+    "PORTICO_SECRET_KEY: PORTICO_SECRET_KEY must be 32 bytes in base64",
+  );
+});

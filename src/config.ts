@@ -15,6 +15,8 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 export interface Config {
   /** The hostname devices use; seeds the setting on first boot only. */
   hostname: string;
+  /** Whether PORTICO_HOSTNAME was given (rather than the machine's name). */
+  hostnameGiven: boolean;
   dataDir: string;
   databaseUrl: string;
   databaseAuthToken?: string;
@@ -66,6 +68,10 @@ const list = v.pipe(
 
 const secretKey = v.pipe(
   v.string(),
+  v.regex(
+    /^\s*[A-Za-z0-9+/]+={0,2}\s*$/,
+    "PORTICO_SECRET_KEY must be 32 bytes in base64 (make one with: openssl rand -base64 32)",
+  ),
   v.transform((s) => Uint8Array.from(atob(s.trim()), (ch) => ch.charCodeAt(0))),
   v.check(
     (bytes) => bytes.length === 32,
@@ -149,6 +155,7 @@ export function loadConfig(
   const dataDir = e.PORTICO_DATA_DIR.replace(/\/+$/, "") || "/";
   return {
     hostname: e.PORTICO_HOSTNAME ?? defaults.hostname,
+    hostnameGiven: e.PORTICO_HOSTNAME !== undefined,
     dataDir,
     databaseUrl: e.PORTICO_DATABASE_URL ?? `file:${dataDir}/portico.db`,
     databaseAuthToken: e.PORTICO_DATABASE_AUTH_TOKEN,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { startAppliance, TEST_HOSTNAME } from "./helpers/appliance.ts";
+import { RunningAppliance, startAppliance, TEST_HOSTNAME } from "./helpers/appliance.ts";
 import type { RunningAppliance } from "./helpers/appliance.ts";
 import { query, snapshot } from "./helpers/database.ts";
 import { newClientId, registration } from "./helpers/devices.ts";
@@ -120,4 +120,17 @@ test("a second appliance on a port that is in use refuses to start, naming the p
   for (let i = 0; i < 6; i++) {
     expect(presentedCertificates(appliance.port, TEST_HOSTNAME)[0]).toBe(before);
   }
+});
+
+test("a PORTICO_HOSTNAME that differs from the stored hostname is ignored with a warning", async () => {
+  await appliance.stop();
+  const renamed = new RunningAppliance(appliance.dataDir, { PORTICO_HOSTNAME: "other.example.test" });
+  renamed.port = appliance.port;
+  await renamed.start();
+  expect(renamed.logs).toContain("Portico is serving https://appliance.example.test:");
+  expect(renamed.logs).toContain(
+    "PORTICO_HOSTNAME=other.example.test is ignored: it sets the hostname on first boot only",
+  );
+  await renamed.stop();
+  await appliance.start();
 });
