@@ -264,7 +264,7 @@ describe("submission rate limits", () => {
 });
 
 describe("registration policy", () => {
-  test("with the token policy a new device needs a valid token, which joins it to the token's organization", async () => {
+  test("with the token policy a device needs a valid token to get a key, unless it holds its own", async () => {
     const org = await organization("Tokened");
     await kit.request("PATCH", "/api/v1/settings", { json: { "registration.policy": "token" } });
     const token = await kit.request("POST", "/api/v1/registration-tokens", {
@@ -299,6 +299,19 @@ describe("registration policy", () => {
     const entry = listed.json.items.find((t: { id: number }) => t.id === token.json.id);
     expect(entry).toMatchObject({ uses: 1, state: "used_up" });
     expect(JSON.stringify(listed.json)).not.toContain(token.json.token);
+
+    const takeover = await kit.request("POST", "/csa/api/register", {
+      key: null,
+      json: registration(id),
+    });
+    expect(takeover.status).toBe(401);
+    expect(takeover.json.code).toBe("registration_token_required");
+    const ownKey = await kit.request("POST", "/csa/api/register", {
+      key: withToken.json.api_key,
+      json: registration(id),
+    });
+    expect(ownKey.status).toBe(200);
+    expect(ownKey.json.api_key).toMatch(/^pk_/);
 
     const expiring = await kit.request("POST", "/api/v1/registration-tokens", {
       json: { expires_in_hours: 1 },

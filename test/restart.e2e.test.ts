@@ -7,7 +7,6 @@ import { readFileSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { RunningAppliance, startAppliance, TEST_HOSTNAME } from "./helpers/appliance.ts";
-import type { RunningAppliance } from "./helpers/appliance.ts";
 import { query, snapshot } from "./helpers/database.ts";
 import { newClientId, registration } from "./helpers/devices.ts";
 import { presentedCertificates } from "./helpers/openssl.ts";

@@ -132,15 +132,16 @@ export async function register(
   now: Date,
 ): Promise<RegistrationResult> {
   const at = now.toISOString();
+  const tokenPolicy = (await ctx.settings.get<string>(tx, "registration.policy")) === "token";
+  // With the token policy, every registration that hands out a key needs a
+  // token: a client ID is no secret, so it alone must not get a key.
+  const spend = async (): Promise<number | null> => {
+    if (!tokenPolicy) return null;
+    if (!input.registration_token) throw tokenRequired();
+    return spendToken(tx, input.registration_token, now);
+  };
   const user = await findUserByLogin(tx, input.client_id);
-  if (!user) {
-    let organizationId: number | null = null;
-    if ((await ctx.settings.get<string>(tx, "registration.policy")) === "token") {
-      if (!input.registration_token) throw tokenRequired();
-      organizationId = await spendToken(tx, input.registration_token, now);
-    }
-    return createDevice(ctx, tx, input, at, organizationId);
-  }
+  if (!user) return createDevice(ctx, tx, input, at, await spend());
   if (!user.device) {
     throw conflict(
       "login_in_use",
@@ -160,7 +161,9 @@ export async function register(
   if (user.active && !windowOpen) throw alreadyRegistered();
 
   // Inactive, or active inside the window an administrator opened: a new
-  // key replaces every older one, and the device keeps its state.
+  // key replaces every older one, and the device keeps its state. A device
+  // that proves itself with its valid key needs no token.
+  if (!holdsValidKey) await spend();
   await revokeApiKeys(tx, user.id, at);
   const apiKey = await issueApiKey(tx, user.id, at);
   await saveDevice(tx, user, input, at);
