@@ -34,7 +34,8 @@ export async function serve(
   const clean = listeners[0];
   const keyHint = config.adminApiKey
     ? "the administrator's API key is PORTICO_ADMIN_API_KEY"
-    : `the administrator's API key is in ${config.dataDir}/${ADMIN_KEY_FILE} (written on first boot)`;
+    : `the administrator's first API key is in ${config.dataDir}/${ADMIN_KEY_FILE} ` +
+      "(a key reset makes it stale)";
   log.info(
     {
       url: `https://${hostname}:${clean.port}/`,
