@@ -420,3 +420,15 @@ describe("bad input is refused with a clear 4xx and changes nothing", () => {
     });
   }
 });
+
+test("JSON sent as a form (curl -d without a Content-Type) is refused with the fix named", async () => {
+  const answer = await appliance.call("POST", "/csa/api/register", {
+    key: null,
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    raw: JSON.stringify(valid),
+  });
+  expect(answer.status).toBe(415);
+  expect(answer.json.detail).toBe(
+    "The body is JSON but is labelled as a form: send it with Content-Type: application/json.",
+  );
+});

@@ -85,8 +85,8 @@ describe("console sign-in", () => {
     const wrong = await client().signIn("admin", "not the password at all");
     const unknown = await client().signIn("nobody", "not the password at all");
     expect([wrong.status, unknown.status]).toEqual([401, 401]);
-    expect(wrong.text).toContain("The login or the password is wrong.");
-    expect(unknown.text).toContain("The login or the password is wrong.");
+    expect(wrong.text).toContain("The login or the password is wrong, or the user may not use the console");
+    expect(unknown.text).toContain("The login or the password is wrong, or the user may not use the console");
   });
 
   test("five failures lock the login out, right password too, for 15 minutes", async () => {
@@ -117,7 +117,9 @@ describe("console sign-in", () => {
     expect(made.status).toBe(201);
     const res = await client().signIn("analyst", PASSWORD);
     expect(res.status).toBe(401);
-    expect(res.text).toContain("The console is for administrators");
+    const wrong = await client().signIn("analyst", "not-the-password-at-all");
+    expect(res.text).toContain("or the user may not use the console");
+    expect(wrong.text).toContain("or the user may not use the console");
   });
 
   test("a sign-in form without its token is refused", async () => {

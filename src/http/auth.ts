@@ -134,7 +134,8 @@ export function guard(access: Access): MiddlewareHandler<AppEnv> {
     if (!access.roles.includes(principal.role)) {
       throw forbidden(
         "role_forbidden",
-        `A ${principal.role} may not call this route; it is for: ${access.roles.join(", ")}.`,
+        `${/^[aeiou]/.test(principal.role) ? "An" : "A"} ${principal.role} may not call this ` +
+          `route; it is for: ${access.roles.join(", ")}.`,
       );
     }
     return next();

@@ -68,6 +68,15 @@ export async function readBody(
     }
     return parsed as BodyFields;
   }
+  if (type === "application/x-www-form-urlencoded" && looksLikeJson(await c.req.text())) {
+    // `curl -d '{…}'` sends JSON labelled as a form.
+    throw new Problem(
+      415,
+      "unsupported_media_type",
+      "Unsupported media type",
+      "The body is JSON but is labelled as a form: send it with Content-Type: application/json.",
+    );
+  }
   if (accept.includes("form") && isForm(c)) return readForm(c);
   const wanted = accept
     .map((a) => (a === "json" ? "application/json" : "a form (urlencoded or multipart)"))
@@ -83,4 +92,15 @@ export async function readBody(
 /** A form field that may have been sent once or several times: the last value. */
 export function single(value: unknown): unknown {
   return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
+function looksLikeJson(text: string): boolean {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith("{")) return false;
+  try {
+    JSON.parse(trimmed);
+    return true;
+  } catch {
+    return false;
+  }
 }

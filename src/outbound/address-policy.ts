@@ -175,8 +175,9 @@ export function checkServiceUrl(url: string, allow: readonly Cidr[]): UrlCheck {
   if (host === "") return refuse("url_invalid", "The service URL has no host");
   if (host === "localhost" || host.endsWith(".localhost")) {
     const message =
-      `${host} names this appliance itself (RFC 6761); ` +
-      `outbound connections to it are refused (${OPEN_HINT} by address)`;
+      `${host} names this appliance itself (RFC 6761) and is always refused; for a lab ` +
+      "service on this machine use its address (e.g. https://127.0.0.1:<port>/) and " +
+      `${OPEN_HINT}`;
     return refuse("address_forbidden", message);
   }
 

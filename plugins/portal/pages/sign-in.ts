@@ -170,14 +170,13 @@ export function signInRoutes(ctx: PluginContext, router: Router): void {
 
       const user = await findUserByLogin(ctx.db.orm, login);
       const matches = await verifyPassword(password, user?.passwordHash ?? DECOY_HASH);
+      // One answer for every refusal, so that it never tells whether a
+      // password was right for a user who may not sign in.
       const refusal =
-        !user || !user.passwordHash || !matches
-          ? "The login or the password is wrong."
-          : !user.active
-            ? "This user is inactive: another administrator must activate it."
-            : user.role !== "admin"
-              ? "The console is for administrators; use the API with your key."
-              : null;
+        !user || !user.passwordHash || !matches || !user.active || user.role !== "admin"
+          ? "The login or the password is wrong, or the user may not use the console " +
+            "(only active administrators can)."
+          : null;
       if (refusal || !user) {
         await ctx.db.write(async (tx) => {
           if (!matches) await recordFailure(tx, ctx.clock, login, source);
