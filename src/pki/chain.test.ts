@@ -50,6 +50,15 @@ describe("buildChain", () => {
     expect(issue.message).toContain(leafSpki);
   });
 
+  test("rejects a CA's key uploaded with a server certificate as a key mismatch (C1 kind)", () => {
+    const caKey = spkiOf(intermediate.keyPem);
+    const issue = refused([leaf, intermediate, root], caKey);
+    expect(issue.code).toBe("key_mismatch");
+    expect(issue.path).toBe("/private_key");
+    expect(issue.message).toContain("belongs to the CA certificate");
+    expect(issue.message).toContain(leafSpki);
+  });
+
   test("finds the leaf by its key when root and intermediate come first (C2)", () => {
     const chain = built([root, intermediate, leaf]);
     expect(served(chain)).toEqual(sha(leaf, intermediate));

@@ -57,6 +57,15 @@ export function buildChain(input: BuildChainInput): PkiResult<BuiltChain> {
 
   const leaf = pickLeaf(unique, input.keySpkiSha256);
   if (!leaf) return keyMismatch(unique, input.keySpkiSha256);
+  const server = unique.find((cert) => !isCa(cert));
+  if (isCa(leaf) && server) {
+    // The key is a CA's, uploaded beside a server certificate: the operator
+    // picked the wrong key file, not an incomplete chain.
+    return fail("key_mismatch", `The private key belongs to the CA certificate ` +
+      `${describeCertificate(leaf)}, not to the server certificate "${server.subject}" ` +
+      `(public key SHA-256 ${spkiSha256(server)}). Upload the key that was created with the ` +
+      "server certificate's request.", "/private_key");
+  }
 
   const path: X509Certificate[] = [leaf];
   let root: X509Certificate | undefined;
@@ -80,7 +89,7 @@ export function buildChain(input: BuildChainInput): PkiResult<BuiltChain> {
 
   // The leaf's issuer must be uploaded; above it, a missing issuer is taken to
   // be a root that clients already hold, as roots are not served anyway.
-  if (path.length === 1 && !isSelfSigned(leaf)) {
+  if (path.length === 1 && !root && !isSelfSigned(leaf)) {
     const message = `The chain stops at ${describeCertificate(leaf)}: its issuer ` +
       `"${leaf.issuer}"${keyIdText(leaf)} is not in the upload. Add the intermediate ` +
       "certificate(s) your CA provided to /chain.";
