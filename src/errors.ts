@@ -68,6 +68,9 @@ export const unprocessable = (code: string, title: string, detail: string, error
 
 export const INACTIVE_MESSAGE = "user is inactive: an administrator must activate it";
 
+/** For `v.strictObject`: a field the route does not know is refused, not ignored. */
+export const UNKNOWN_FIELD = "is not a field of this request: remove it (see the API reference)";
+
 /** A JSON pointer (RFC 6901) for a valibot issue's path. */
 export function issuePointer(issue: v.BaseIssue<unknown>): string {
   const keys = (issue.path ?? []).map((item) => String(item.key));

@@ -341,6 +341,15 @@ const cases: Case[] = [
     field: "/validity_days",
   },
   {
+    name: "regenerate with a misspelt field",
+    method: "POST",
+    path: "/api/v1/tls/clean/certificate/regenerate",
+    options: () => ({ json: { key_algoritm: "rsa-4096" } }),
+    status: 400,
+    code: "invalid_request",
+    field: "/key_algoritm",
+  },
+  {
     name: "regenerate with an unknown algorithm",
     method: "POST",
     path: "/api/v1/tls/clean/certificate/regenerate",

@@ -8,23 +8,40 @@
 import { eq } from "drizzle-orm";
 import * as v from "valibot";
 import { users } from "../../db/schema.ts";
-import { parseInput, unprocessable } from "../../src/errors.ts";
+import { UNKNOWN_FIELD, parseInput, unprocessable } from "../../src/errors.ts";
 import { allow } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
 import { readBody } from "../../src/http/body.ts";
+import type { RouteDoc } from "../../src/http/router.ts";
 import type { PluginContext } from "../../src/plugin.ts";
 import { normalizeHostname } from "../../src/pki/names.ts";
 import { KERNEL_VERSION } from "../../src/version.ts";
 import { certificateStates } from "./expiry.ts";
 import { currentHostname } from "./provider.ts";
 
-const HostnameInput = v.object({
-  hostname: v.pipe(
-    v.string("hostname is required"),
-    v.trim(),
-    v.minLength(1, "hostname is required"),
-  ),
-});
+const HostnameInput = v.strictObject(
+  {
+    hostname: v.pipe(
+      v.string("hostname is required"),
+      v.trim(),
+      v.minLength(1, "hostname is required"),
+    ),
+  },
+  UNKNOWN_FIELD,
+);
+
+const DOC = {
+  state: { summary: "The hostname, each interface's certificate state, and the version" },
+  hostname: { summary: "The appliance's hostname" },
+  setHostname: {
+    summary: "Change the appliance's hostname",
+    description:
+      "No certificate changes: the answer warns of each interface whose certificate no " +
+      "longer names the host, and lists the devices that will need the new one.",
+    body: HostnameInput,
+    problems: ["hostname_invalid", "invalid_request", "malformed_json"],
+  },
+} satisfies Record<string, RouteDoc>;
 
 /** Every interface whose certificate does not name `hostname`, as warnings. */
 async function mismatches(ctx: PluginContext, hostname: string) {
@@ -47,7 +64,7 @@ async function mismatches(ctx: PluginContext, hostname: string) {
 export function applianceRoutes(ctx: PluginContext): void {
   const appliance = ctx.route("/api/v1/appliance");
 
-  appliance.get("/", allow("admin"), async (c) => {
+  appliance.get("/", allow("admin"), DOC.state, async (c) => {
     const hostname = await currentHostname(ctx);
     const states = await certificateStates(ctx);
     const interfaces = ctx.appliance.interfaces.map((name) => {
@@ -65,11 +82,11 @@ export function applianceRoutes(ctx: PluginContext): void {
     return c.json({ hostname, interfaces, version: KERNEL_VERSION });
   });
 
-  appliance.get("/hostname", allow("admin"), async (c) =>
+  appliance.get("/hostname", allow("admin"), DOC.hostname, async (c) =>
     c.json({ hostname: await currentHostname(ctx) }),
   );
 
-  appliance.put("/hostname", allow("admin"), async (c) => {
+  appliance.put("/hostname", allow("admin"), DOC.setHostname, async (c) => {
     const input = parseInput(HostnameInput, await readBody(c, ["json"]));
     const normalized = normalizeHostname(input.hostname);
     if (!normalized.ok) {

@@ -8,11 +8,12 @@
 import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import * as v from "valibot";
-import { notFound, parseInput } from "../../src/errors.ts";
+import { UNKNOWN_FIELD, notFound, parseInput } from "../../src/errors.ts";
 import { allow } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
 import { readBody } from "../../src/http/body.ts";
 import type { InterfaceName } from "../../src/identity.ts";
+import type { RouteDoc } from "../../src/http/router.ts";
 import type { PluginContext } from "../../src/plugin.ts";
 import { certificateDetails, pemBlocks } from "./certificate.ts";
 import type { CertificateWarning } from "./certificate.ts";
@@ -20,23 +21,68 @@ import { logExpiringCertificates } from "./expiry.ts";
 import type { Installer } from "./install.ts";
 import { MAX_VALIDITY_DAYS, currentHostname, selfSigned } from "./provider.ts";
 import { activeCertificate } from "./store.ts";
-import { prepare, readUpload } from "./upload.ts";
+import { UploadFields, prepare, readUpload } from "./upload.ts";
 
 const KEY_ALGORITHMS = ["ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096"] as const;
 
-const RegenerateInput = v.object({
-  key_algorithm: v.optional(
-    v.picklist(KEY_ALGORITHMS, `key_algorithm must be one of ${KEY_ALGORITHMS.join(", ")}`),
-  ),
-  validity_days: v.optional(
-    v.pipe(
-      v.number("validity_days must be a number of days"),
-      v.integer("validity_days must be a whole number"),
-      v.minValue(1, "validity_days must be at least 1"),
-      v.maxValue(MAX_VALIDITY_DAYS, `validity_days must be at most ${MAX_VALIDITY_DAYS}`),
+const RegenerateInput = v.strictObject(
+  {
+    key_algorithm: v.optional(
+      v.picklist(KEY_ALGORITHMS, `key_algorithm must be one of ${KEY_ALGORITHMS.join(", ")}`),
     ),
-  ),
-});
+    validity_days: v.optional(
+      v.pipe(
+        v.number("validity_days must be a number of days"),
+        v.integer("validity_days must be a whole number"),
+        v.minValue(1, "validity_days must be at least 1"),
+        v.maxValue(MAX_VALIDITY_DAYS, `validity_days must be at most ${MAX_VALIDITY_DAYS}`),
+      ),
+    ),
+  },
+  UNKNOWN_FIELD,
+);
+
+const DOC = {
+  details: {
+    summary: "The interface's certificate: subject, names, validity and warnings",
+    problems: ["interface_not_found", "certificate_not_found"],
+  },
+  pem: {
+    summary: "Download the interface's certificate as PEM",
+    description: "With `?chain=full`, the chain follows the certificate.",
+    problems: ["interface_not_found", "certificate_not_found"],
+  },
+  der: {
+    summary: "Download the interface's certificate as DER",
+    problems: ["interface_not_found", "certificate_not_found"],
+  },
+  regenerate: {
+    summary: "Replace the interface's certificate with a new self-signed one",
+    description: "The new certificate names the current hostname; it is saved once served.",
+    body: RegenerateInput,
+    status: 201,
+    problems: ["interface_not_found", "invalid_request", "listener_restart_failed"],
+  },
+  upload: {
+    summary: "Install an uploaded certificate, key and chain on the interface",
+    description:
+      "PEM text or base64 DER in JSON, or files in a multipart form; or one PKCS#12 with " +
+      "its passphrase. Checked in full, and saved only once served.",
+    body: UploadFields,
+    bodyTypes: ["application/json", "multipart/form-data"],
+    problems: [
+      "interface_not_found",
+      "invalid_request",
+      "certificate_missing",
+      "key_missing",
+      "key_mismatch",
+      "chain_incomplete",
+      "certificate_expired",
+      "passphrase_wrong",
+      "listener_restart_failed",
+    ],
+  },
+} satisfies Record<string, RouteDoc>;
 
 function requireInterface(ctx: PluginContext, name: string | undefined): InterfaceName {
   const known = ctx.appliance.interfaces as string[];
@@ -66,12 +112,12 @@ export function tlsRoutes(ctx: PluginContext, install: Installer): void {
     return { iface, row };
   };
 
-  tls.get("/:iface/certificate", allow("admin"), async (c) => {
+  tls.get("/:iface/certificate", allow("admin"), DOC.details, async (c) => {
     const { row } = await loadActive(c.req.param("iface"));
     return c.json(certificateDetails(row, await currentHostname(ctx), ctx.clock.now()));
   });
 
-  tls.get("/:iface/certificate.pem", allow("admin"), async (c) => {
+  tls.get("/:iface/certificate.pem", allow("admin"), DOC.pem, async (c) => {
     const { iface, row } = await loadActive(c.req.param("iface"));
     const full = c.req.query("chain") === "full" && row.chainPem.trim() !== "";
     const body = row.certificatePem.trim() + "\n" + (full ? row.chainPem.trim() + "\n" : "");
@@ -81,7 +127,7 @@ export function tlsRoutes(ctx: PluginContext, install: Installer): void {
     });
   });
 
-  tls.get("/:iface/certificate.der", allow("admin"), async (c) => {
+  tls.get("/:iface/certificate.der", allow("admin"), DOC.der, async (c) => {
     const { iface, row } = await loadActive(c.req.param("iface"));
     const der = new Uint8Array(new X509Certificate(pemBlocks(row.certificatePem)[0]).rawData);
     return c.body(der, 200, {
@@ -90,7 +136,7 @@ export function tlsRoutes(ctx: PluginContext, install: Installer): void {
     });
   });
 
-  tls.post("/:iface/certificate/regenerate", allow("admin"), async (c) => {
+  tls.post("/:iface/certificate/regenerate", allow("admin"), DOC.regenerate, async (c) => {
     const iface = requireInterface(ctx, c.req.param("iface"));
     const input = parseInput(RegenerateInput, await readBody(c, ["json"]));
     const hostname = await currentHostname(ctx);
@@ -113,7 +159,7 @@ export function tlsRoutes(ctx: PluginContext, install: Installer): void {
     return c.json(certificateDetails(row, hostname, ctx.clock.now()), 201);
   });
 
-  tls.put("/:iface/certificate", allow("admin"), async (c) => {
+  tls.put("/:iface/certificate", allow("admin"), DOC.upload, async (c) => {
     const iface = requireInterface(ctx, c.req.param("iface"));
     const request = await readUpload(c);
     const hostname = await currentHostname(ctx);

@@ -7,7 +7,7 @@
  */
 import type { Context } from "hono";
 import * as v from "valibot";
-import { Problem, parseInput } from "../../src/errors.ts";
+import { Problem, UNKNOWN_FIELD, parseInput } from "../../src/errors.ts";
 import { readBody, single } from "../../src/http/body.ts";
 import type { AppEnv } from "../../src/http/env.ts";
 import { prepareUpload } from "../../src/pki/prepare.ts";
@@ -20,25 +20,29 @@ const material = v.optional(v.union([v.string(), v.instance(Uint8Array)], MATERI
 const FLAG = "allow_incomplete_chain must be true or false";
 const TRUE_WORDS = ["true", "True", "1"];
 
-const UploadFields = v.object({
-  certificate: material,
-  private_key: material,
-  chain: material,
-  pkcs12: material,
-  passphrase: v.optional(v.string("passphrase must be text")),
-  allow_incomplete_chain: v.optional(
-    v.union(
-      [
-        v.boolean(),
-        v.pipe(
-          v.picklist([...TRUE_WORDS, "false", "False", "0"], FLAG),
-          v.transform((word) => TRUE_WORDS.includes(word)),
-        ),
-      ],
-      FLAG,
+/** The fields of an upload, as JSON text or as multipart files. */
+export const UploadFields = v.strictObject(
+  {
+    certificate: material,
+    private_key: material,
+    chain: material,
+    pkcs12: material,
+    passphrase: v.optional(v.string("passphrase must be text")),
+    allow_incomplete_chain: v.optional(
+      v.union(
+        [
+          v.boolean(),
+          v.pipe(
+            v.picklist([...TRUE_WORDS, "false", "False", "0"], FLAG),
+            v.transform((word) => TRUE_WORDS.includes(word)),
+          ),
+        ],
+        FLAG,
+      ),
     ),
-  ),
-});
+  },
+  UNKNOWN_FIELD,
+);
 
 /** What the operator sent, ready for {@link prepareUpload}. */
 export type UploadRequest = Omit<UploadInput, "hostname" | "now">;
@@ -70,6 +74,8 @@ export async function readUpload(c: Context<AppEnv>): Promise<UploadRequest> {
   const body = await readBody(c, ["json", "form"]);
   const fields: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(body)) {
+    // A Threat Grid-style client may send its key as a form field.
+    if (name === "api_key") continue;
     fields[name] = name === "chain" ? await joined(value) : await asInput(single(value));
   }
   const input = parseInput(UploadFields, fields);
