@@ -12,12 +12,14 @@ import * as v from "valibot";
 export const CLIENT_ID_LENGTH = 65;
 const CLIENT_ID_PATTERN = /^[0-9]{2}_(VLN[A-Z0-9]+_)?[A-Z0-9-]+_[A-Z0-9]+_0*$/;
 
-const attribute = (max: number) =>
+/** Device attributes are shown to administrators and logged: printable text only. */
+const attribute = (max: number, pattern = /^[\x20-\x7e]*$/, what = "printable ASCII text") =>
   v.optional(
     v.pipe(
       v.string("must be text"),
       v.trim(),
       v.maxLength(max, `must be at most ${max} characters`),
+      v.regex(pattern, `must be ${what}`),
     ),
   );
 
@@ -41,7 +43,7 @@ export const RegistrationInput = v.object({
   ),
   model: attribute(64),
   serial: attribute(128),
-  hostname: attribute(253),
+  hostname: attribute(253, /^[A-Za-z0-9.-]*$/, "a hostname (letters, digits, dots and dashes)"),
   software_version: attribute(64),
   registration_token: attribute(200),
 });
