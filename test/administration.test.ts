@@ -85,6 +85,11 @@ describe("users and organizations", () => {
     });
     expect(duplicate.status).toBe(409);
     expect(duplicate.json.code).toBe("login_in_use");
+    const lookalike = await kit.request("POST", "/api/v1/users", {
+      json: { login: "TAKEN-login", role: "user", organization_id: org },
+    });
+    expect(lookalike.status).toBe(409);
+    expect(lookalike.json.code).toBe("login_in_use");
     const unknown = await kit.request("POST", "/api/v1/users", {
       json: { login: "new-one", role: "user", organization_id: org, superuser: true },
     });

@@ -410,6 +410,22 @@ const cases: Case[] = [
     field: "/hostname",
   },
   {
+    name: "list the users of an organization that does not exist",
+    method: "GET",
+    path: "/api/v3/organizations/99999999/users",
+    options: () => ({}),
+    status: 404,
+    code: "organization_not_found",
+  },
+  {
+    name: "list the users of an organization whose id is no number",
+    method: "GET",
+    path: "/api/v3/organizations/abc/users",
+    options: () => ({}),
+    status: 404,
+    code: "organization_not_found",
+  },
+  {
     name: "an unknown path",
     method: "GET",
     path: "/api/v1/nothing-here",

@@ -5,14 +5,14 @@
  * @module
  */
 import * as v from "valibot";
-import { forbidden, parseInput } from "../../src/errors.ts";
+import { forbidden, notFound, parseInput } from "../../src/errors.ts";
 import { allow, allowInactive } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
 import { readBody, single } from "../../src/http/body.ts";
 import { envelope } from "../../src/http/respond.ts";
 import type { PluginContext } from "../../src/plugin.ts";
 import { allowance, compatibleAllowance } from "../../src/samples/rate-limit.ts";
-import { findUserByLogin, updateUser } from "../../src/services/users.ts";
+import { findOrganization, findUserByLogin, updateUser } from "../../src/services/users.ts";
 import { userNotFound } from "./lifecycle.ts";
 import { listUsers } from "./list.ts";
 import { maySee } from "./scope.ts";
@@ -42,7 +42,7 @@ export function compatibleRoutes(ctx: PluginContext): void {
   router.get(
     "/:login",
     allow(...EVERYONE),
-    { summary: "A user (admin, or the user itself)" },
+    { summary: "A user (admin, or the user itself)", problems: ["user_not_found"] },
     async (c) => {
       const login = c.req.param("login") ?? "";
       const user = await findUserByLogin(ctx.db.orm, login);
@@ -59,6 +59,7 @@ export function compatibleRoutes(ctx: PluginContext): void {
       body: ProfileInput,
       bodyTypes: ["application/json", "application/x-www-form-urlencoded"],
       status: 204,
+      problems: ["user_not_found", "invalid_request"],
     },
     async (c) => {
       const login = c.req.param("login") ?? "";
@@ -98,7 +99,10 @@ export function compatibleRoutes(ctx: PluginContext): void {
   router.get(
     "/:login/rate-limit",
     allow(...EVERYONE),
-    { summary: "The user's and its organization's submission limits" },
+    {
+      summary: "The user's and its organization's submission limits",
+      problems: ["user_not_found"],
+    },
     async (c) => {
       const login = c.req.param("login") ?? "";
       const viewer = principalOf(c);
@@ -121,12 +125,19 @@ export function compatibleRoutes(ctx: PluginContext): void {
     .get(
       "/:id/users",
       allow("admin", "org-admin"),
-      { summary: "An organization's users" },
+      { summary: "An organization's users", problems: ["organization_not_found"] },
       async (c) => {
-        const id = Number(c.req.param("id"));
+        const raw = c.req.param("id") ?? "";
+        const id = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
         const viewer = principalOf(c);
-        if (!Number.isInteger(id) || (viewer.role !== "admin" && viewer.organizationId !== id)) {
+        if (viewer.role !== "admin" && viewer.organizationId !== id) {
           throw forbidden("role_forbidden", "An org-admin may list only its own organization.");
+        }
+        if (!Number.isInteger(id) || !(await findOrganization(ctx.db.orm, id))) {
+          throw notFound(
+            "organization_not_found",
+            `No organization ${raw}: list them with GET /api/v1/organizations.`,
+          );
         }
         const { page } = await listUsers(
           ctx.db.orm,

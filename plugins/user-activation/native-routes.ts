@@ -15,6 +15,7 @@ import { issueApiKey, liveKeyPrefix } from "../../src/services/keys.ts";
 import {
   createUser,
   findOrganization,
+  findLoginClash,
   findUserByLogin,
   updateUser,
 } from "../../src/services/users.ts";
@@ -61,7 +62,7 @@ export function nativeRoutes(ctx: PluginContext): void {
   router.get(
     "/",
     managers,
-    { summary: "Users, filtered, by cursor", query: ListQuery },
+    { summary: "Users, filtered, by cursor", query: ListQuery, problems: ["invalid_request"] },
     async (c) => {
       const filter = parseInput(ListQuery, c.req.query(), "query");
       const { page, nextCursor } = await listUsers(ctx.db.orm, filter, principalOf(c));
@@ -75,7 +76,12 @@ export function nativeRoutes(ctx: PluginContext): void {
   router.post(
     "/",
     managers,
-    { summary: "Create a person or integration user", body: NewUserInput, status: 201 },
+    {
+      summary: "Create a person or integration user",
+      body: NewUserInput,
+      status: 201,
+      problems: ["invalid_request", "organization_not_found", "login_in_use", "malformed_json"],
+    },
     async (c) => {
       const viewer = principalOf(c);
       const input = parseInput(NewUserInput, await readBody(c, ["json"]));
@@ -86,11 +92,13 @@ export function nativeRoutes(ctx: PluginContext): void {
       const passwordHash = input.password ? await hashPassword(input.password) : null;
       const at = ctx.clock.now().toISOString();
       const { user, apiKey } = await ctx.db.write(async (tx) => {
-        if (await findUserByLogin(tx, input.login)) {
+        const clash = await findLoginClash(tx, input.login);
+        if (clash) {
           throw conflict(
             "login_in_use",
             "Login in use",
-            `A user with login ${input.login} exists: choose another login.`,
+            `A user with login ${clash.login} exists (logins differ in more than letter case): ` +
+              "choose another login.",
           );
         }
         const created = await createUser(
@@ -130,7 +138,7 @@ export function nativeRoutes(ctx: PluginContext): void {
   router.get(
     "/:login",
     managers,
-    { summary: "A user's details with its registration history" },
+    { summary: "A user's details with its registration history", problems: ["user_not_found"] },
     async (c) => {
       const login = c.req.param("login") ?? "";
       const user = await requireUser(ctx.db.orm, login);
@@ -149,7 +157,11 @@ export function nativeRoutes(ctx: PluginContext): void {
   router.patch(
     "/:login",
     managers,
-    { summary: "Change name, email, role or organization", body: UserPatchInput },
+    {
+      summary: "Change name, email, role or organization",
+      body: UserPatchInput,
+      problems: ["user_not_found", "organization_not_found", "invalid_request", "malformed_json"],
+    },
     async (c) => {
       const viewer = principalOf(c);
       const login = c.req.param("login") ?? "";
@@ -211,7 +223,10 @@ export function nativeRoutes(ctx: PluginContext): void {
     router.post(
       `/:login/${verb}`,
       managers,
-      { summary: `${verb[0].toUpperCase()}${verb.slice(1)} a user (idempotent)` },
+      {
+        summary: `${verb[0].toUpperCase()}${verb.slice(1)} a user (idempotent)`,
+        problems: ["user_not_found"],
+      },
       async (c) => {
         const login = c.req.param("login") ?? "";
         const viewer = principalOf(c);
@@ -229,7 +244,10 @@ export function nativeRoutes(ctx: PluginContext): void {
   router.post(
     "/:login/api-key",
     managers,
-    { summary: "Reset a user's API key; a device registers again for its new one" },
+    {
+      summary: "Reset a user's API key; a device registers again for its new one",
+      problems: ["user_not_found"],
+    },
     async (c) => {
       const login = c.req.param("login") ?? "";
       const viewer = principalOf(c);

@@ -59,7 +59,7 @@ export function organizationRoutes(ctx: PluginContext): void {
   router.get(
     "/",
     allow("admin", "org-admin"),
-    { summary: "Organizations, by cursor", query: ListQuery },
+    { summary: "Organizations, by cursor", query: ListQuery, problems: ["invalid_request"] },
     async (c) => {
       const query = parseInput(ListQuery, c.req.query(), "query");
       const viewer = principalOf(c);
@@ -86,7 +86,12 @@ export function organizationRoutes(ctx: PluginContext): void {
   router.post(
     "/",
     allow("admin"),
-    { summary: "Create an organization", body: OrganizationInput, status: 201 },
+    {
+      summary: "Create an organization",
+      body: OrganizationInput,
+      status: 201,
+      problems: ["organization_name_in_use", "invalid_request", "malformed_json"],
+    },
     async (c) => {
       const input = parseInput(OrganizationInput, await readBody(c, ["json"]));
       const org = await ctx.db.write(async (tx) => {
@@ -112,7 +117,16 @@ export function organizationRoutes(ctx: PluginContext): void {
   router.patch(
     "/:id",
     allow("admin"),
-    { summary: "Rename an organization", body: OrganizationInput },
+    {
+      summary: "Rename an organization",
+      body: OrganizationInput,
+      problems: [
+        "organization_not_found",
+        "organization_name_in_use",
+        "invalid_request",
+        "malformed_json",
+      ],
+    },
     async (c) => {
       const id = parseId(c.req.param("id"));
       const input = parseInput(OrganizationInput, await readBody(c, ["json"]));
@@ -146,7 +160,11 @@ export function organizationRoutes(ctx: PluginContext): void {
   router.delete(
     "/:id",
     allow("admin"),
-    { summary: "Delete an organization that holds no users", status: 204 },
+    {
+      summary: "Delete an organization that holds no users",
+      status: 204,
+      problems: ["organization_not_found", "organization_not_empty"],
+    },
     async (c) => {
       const id = parseId(c.req.param("id"));
       await ctx.db.write(async (tx) => {

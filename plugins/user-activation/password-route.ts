@@ -35,7 +35,12 @@ export function passwordRoute(ctx: PluginContext, router: Router, access: Access
   router.put(
     "/:login/password",
     access,
-    { summary: "Set a person's console password", body: PasswordInput, status: 204 },
+    {
+      summary: "Set a person's console password",
+      body: PasswordInput,
+      status: 204,
+      problems: ["user_not_found", "device_password", "invalid_request", "malformed_json"],
+    },
     async (c) => {
       const login = c.req.param("login") ?? "";
       const viewer = principalOf(c);

@@ -30,6 +30,18 @@ export async function findUserByLogin(db: Executor, login: string): Promise<User
   return db.select().from(users).where(eq(users.login, login)).get();
 }
 
+/**
+ * A user whose login differs from `login` only in letter case, so that two
+ * accounts never look the same in lists and the audit log.
+ */
+export async function findLoginClash(db: Executor, login: string): Promise<User | undefined> {
+  return db
+    .select()
+    .from(users)
+    .where(sql`lower(${users.login}) = lower(${login})`)
+    .get();
+}
+
 export async function findUserById(db: Executor, id: number): Promise<User | undefined> {
   return db.select().from(users).where(eq(users.id, id)).get();
 }
