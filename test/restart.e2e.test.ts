@@ -64,6 +64,9 @@ test("the first boot writes the admin key and the secret key with mode 0600 and 
   const keyFile = join(appliance.dataDir, "initial-admin-api-key");
   expect(statSync(keyFile).mode & 0o777).toBe(0o600);
   expect(statSync(join(appliance.dataDir, "secret.key")).mode & 0o777).toBe(0o600);
+  for (const file of ["portico.db", "portico.db-wal", "portico.db-shm"]) {
+    expect([file, statSync(join(appliance.dataDir, file)).mode & 0o777]).toEqual([file, 0o600]);
+  }
   const key = readFileSync(keyFile, "utf8").trim();
   expect(appliance.logs).toContain(keyFile);
   expect(appliance.logs).not.toContain(key);

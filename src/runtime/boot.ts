@@ -87,6 +87,7 @@ export async function boot(
   const config = configFromEnv(env);
   const log = processLogger(config, options.logTo);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await createPrivately(config.databaseUrl);
   const { plugins, sources } = await pluginsFor(config);
   const appliance = await createAppliance({
     config,
@@ -97,4 +98,21 @@ export async function boot(
     workers: options.workers,
   });
   return { config, log, appliance };
+}
+
+/**
+ * Creates an embedded database file with mode 0600 before libSQL opens it:
+ * SQLite gives its -wal and -shm files the mode of the database file, and
+ * they hold the same data (sealed secrets, but also every record).
+ */
+async function createPrivately(databaseUrl: string): Promise<void> {
+  if (databaseKind(databaseUrl) !== "file") return;
+  const path = databaseUrl.slice("file:".length).split("?")[0];
+  const { open } = await import("node:fs/promises");
+  try {
+    const handle = await open(path, "wx", 0o600);
+    await handle.close();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
 }
