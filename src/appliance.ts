@@ -116,6 +116,7 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
     await checkMasterKey(db, masterKey);
 
     const settings = new Settings();
+    settings.cacheReadsOf(db);
     defineKernelSettings(settings);
     defineInterfaceSettings(settings, config.adminPort !== undefined);
     await seedHostname(db, settings, config, log);

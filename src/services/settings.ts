@@ -6,8 +6,11 @@
  */
 import { eq } from "drizzle-orm";
 import * as v from "valibot";
-import type { Executor } from "../../db/client.ts";
+import type { Database, Executor } from "../../db/client.ts";
 import { settings } from "../../db/schema.ts";
+
+/** How long another process's change may take to be seen here. */
+const CACHE_MS = 1_000;
 
 interface Definition {
   schema: v.GenericSchema;
@@ -60,11 +63,40 @@ export class Settings {
     return this.definitions.get(key)?.description ?? "";
   }
 
+  private cached: { values: Map<string, unknown>; until: number } | null = null;
+  private reads: Database | null = null;
+
+  /**
+   * Keeps the stored values in memory for reads outside a transaction: every
+   * write this process commits empties the copy, and another process's
+   * change is seen within a second. A read inside a transaction always
+   * asks the database, so the transaction sees its own view.
+   */
+  cacheReadsOf(database: Database): void {
+    this.reads = database;
+    database.afterWrite(() => {
+      this.cached = null;
+    });
+  }
+
   async get<T>(db: Executor, key: string): Promise<T> {
     const def = this.definitions.get(key);
     if (!def) throw new Error(`setting ${key} is not declared`);
+    if (this.reads && db === this.reads.orm) {
+      const values = await this.stored(db);
+      return (values.has(key) ? values.get(key) : def.fallback) as T;
+    }
     const row = await db.select().from(settings).where(eq(settings.key, key)).get();
     return (row ? row.value : def.fallback) as T;
+  }
+
+  private async stored(db: Executor): Promise<Map<string, unknown>> {
+    const now = Date.now();
+    if (this.cached && this.cached.until > now) return this.cached.values;
+    const rows = await db.select().from(settings).all();
+    const values = new Map<string, unknown>(rows.map((r) => [r.key, r.value]));
+    this.cached = { values, until: now + CACHE_MS };
+    return values;
   }
 
   async all(db: Executor): Promise<Record<string, unknown>> {
