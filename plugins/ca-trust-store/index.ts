@@ -13,9 +13,10 @@ import { trustAnchorsPoint } from "../../src/identity.ts";
 import { parseTrustAnchors } from "../../src/pki/index.ts";
 import { registerProblems } from "../../src/http/problem-catalog.ts";
 import { PKI_PROBLEMS } from "../../src/pki/problems.ts";
+import type { RouteDoc } from "../../src/http/router.ts";
 import { definePlugin } from "../../src/plugin.ts";
 import { TRUST_STORE_CHANGED, anchorDependentsPoint } from "./dependents.ts";
-import { readPostedCertificates } from "./input.ts";
+import { JsonInput, readPostedCertificates } from "./input.ts";
 import { migrations } from "./schema.ts";
 import {
   activePems,
@@ -45,6 +46,39 @@ const ListQuery = v.strictObject(
   "is not a query parameter of this route: remove it",
 );
 
+const DOC = {
+  list: {
+    summary: "Trusted CA and pinned certificates, by cursor",
+    query: ListQuery,
+    problems: ["invalid_request"],
+  },
+  get: {
+    summary: "One trusted certificate, with its PEM",
+    problems: ["ca_certificate_not_found", "invalid_request"],
+  },
+  add: {
+    summary: "Trust CA certificates (or a service's self-signed certificate)",
+    description:
+      "JSON with `pem` or `der` (base64), or the PEM or DER file itself as the body. " +
+      "Answers 201 when a certificate was added, 200 when all were trusted already.",
+    body: JsonInput,
+    problems: [
+      "invalid_request",
+      "certificate_missing",
+      "certificate_invalid",
+      "pem_truncated",
+      "der_garbled",
+      "not_an_anchor",
+    ],
+  },
+  delete: {
+    summary: "Stop trusting a certificate",
+    description: "A `Warning` header names the services whose TLS chain it anchored.",
+    status: 204,
+    problems: ["ca_certificate_not_found", "invalid_request"],
+  },
+} satisfies Record<string, RouteDoc>;
+
 const anchorNotFound = (sha256: string) =>
   notFound(
     "ca_certificate_not_found",
@@ -69,7 +103,7 @@ export default definePlugin({
     ctx.provide(trustAnchorsPoint, { anchors: () => activePems(ctx.db.orm, ctx.clock.now()) });
     const router = ctx.route("/api/v1/ca-certificates");
 
-    router.get("/", allow("admin"), async (c) => {
+    router.get("/", allow("admin"), DOC.list, async (c) => {
       const query = parseInput(ListQuery, c.req.query(), "query");
       const limit = Math.min(Math.max(query.limit, 1), 500);
       const { page, nextCursor } = await listAnchors(ctx.db.orm, query.cursor, limit);
@@ -77,14 +111,14 @@ export default definePlugin({
       return c.json({ items: page.map((row) => anchorView(row, now)), next_cursor: nextCursor });
     });
 
-    router.get("/:sha256", allow("admin"), async (c) => {
+    router.get("/:sha256", allow("admin"), DOC.get, async (c) => {
       const sha256 = parseInput(Sha256Param, c.req.param("sha256"), "path");
       const row = await findAnchor(ctx.db.orm, sha256);
       if (!row) throw anchorNotFound(sha256);
       return c.json({ ...anchorView(row, ctx.clock.now()), pem: row.pem });
     });
 
-    router.post("/", allow("admin"), async (c) => {
+    router.post("/", allow("admin"), DOC.add, async (c) => {
       const posted = await readPostedCertificates(c);
       const actor = principalOf(c).login;
       const now = ctx.clock.now();
@@ -141,7 +175,7 @@ export default definePlugin({
       );
     });
 
-    router.delete("/:sha256", allow("admin"), async (c) => {
+    router.delete("/:sha256", allow("admin"), DOC.delete, async (c) => {
       const sha256 = parseInput(Sha256Param, c.req.param("sha256"), "path");
       const actor = principalOf(c).login;
       const dependents = await ctx.db.write(async (tx) => {

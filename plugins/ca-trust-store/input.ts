@@ -10,7 +10,8 @@ import { badRequest, parseInput } from "../../src/errors.ts";
 import { readBody } from "../../src/http/body.ts";
 import type { AppEnv } from "../../src/http/env.ts";
 
-const JsonInput = v.pipe(
+/** The JSON form of the body: one of `pem` and `der`. */
+export const JsonInput = v.pipe(
   v.strictObject(
     {
       pem: v.optional(v.pipe(v.string("must be PEM text"), v.minLength(1, "must not be empty"))),

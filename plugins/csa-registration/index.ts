@@ -92,6 +92,14 @@ export default definePlugin({
         summary: "A gateway registers itself",
         body: RegistrationInput,
         bodyTypes: ["application/json", "application/x-www-form-urlencoded"],
+        problems: [
+          "invalid_request",
+          "registration_token_required",
+          "registration_token_invalid",
+          "device_already_registered",
+          "not_on_admin_interface",
+          "rate_limited",
+        ],
       },
       async (c) => {
         const attempt: Attempt = { source: c.get("sourceAddress"), fields: {} };

@@ -111,7 +111,12 @@ export function tokenRoutes(ctx: PluginContext): void {
   router.post(
     "/",
     allow("admin"),
-    { summary: "Create a registration token, shown once", body: NewToken, status: 201 },
+    {
+      summary: "Create a registration token, shown once",
+      body: NewToken,
+      status: 201,
+      problems: ["organization_not_found", "invalid_request", "malformed_json"],
+    },
     async (c) => {
       const input = parseInput(NewToken, await readBody(c, ["json"]));
       if (
@@ -164,7 +169,11 @@ export function tokenRoutes(ctx: PluginContext): void {
   router.delete(
     "/:id",
     allow("admin"),
-    { summary: "Revoke a registration token", status: 204 },
+    {
+      summary: "Revoke a registration token",
+      status: 204,
+      problems: ["registration_token_not_found"],
+    },
     async (c) => {
       const id = Number(c.req.param("id"));
       const at = ctx.clock.now().toISOString();

@@ -7,10 +7,22 @@ import { desc, eq } from "drizzle-orm";
 import { conflict, notFound, parseInput } from "../../src/errors.ts";
 import { allow } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
+import type { RouteDoc } from "../../src/http/router.ts";
 import type { PluginContext } from "../../src/plugin.ts";
 import { IdParam } from "./input.ts";
 import { attempts, deliveries, services } from "./schema.ts";
 import { deliveryView } from "./views.ts";
+
+const DOC = {
+  get: {
+    summary: "A delivery with its latest attempts",
+    problems: ["delivery_not_found", "invalid_request"],
+  },
+  retry: {
+    summary: "Retry a delivery now, from its first attempt",
+    problems: ["delivery_not_found", "delivery_delivered", "delivery_in_flight", "invalid_request"],
+  },
+} satisfies Record<string, RouteDoc>;
 
 /** `/api/v1/deliveries`. */
 export function deliveryRoutes(ctx: PluginContext): void {
@@ -21,7 +33,7 @@ export function deliveryRoutes(ctx: PluginContext): void {
       `No delivery ${deliveryId}: list a service's deliveries to find their ids.`,
     );
 
-  router.get("/:id", allow("admin"), async (c) => {
+  router.get("/:id", allow("admin"), DOC.get, async (c) => {
     const deliveryId = parseInput(IdParam, c.req.param("id"), "path");
     const row = await ctx.db.orm
       .select()
@@ -49,7 +61,7 @@ export function deliveryRoutes(ctx: PluginContext): void {
     });
   });
 
-  router.post("/:id/retry", allow("admin"), async (c) => {
+  router.post("/:id/retry", allow("admin"), DOC.retry, async (c) => {
     const deliveryId = parseInput(IdParam, c.req.param("id"), "path");
     const actor = principalOf(c).login;
     const at = ctx.clock.now().toISOString();

@@ -13,11 +13,22 @@ const text = (what: string, max: number) =>
     v.maxLength(max, `${what} must be at most ${max} characters`),
   );
 
+/** C0 and C1 controls and DEL: a CR or LF would break the Authorization header. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
 const fields = {
   name: text("name", 200),
   url: text("url", 2048),
-  username: text("username", 256),
-  password: text("password", 1024),
+  username: v.pipe(
+    text("username", 256),
+    // RFC 7617 §2: Basic splits "user:password" at the first colon.
+    v.check((s) => !s.includes(":"), "username must not contain a colon (HTTP Basic, RFC 7617)"),
+    v.check((s) => !CONTROL.test(s), "username must not contain control characters"),
+  ),
+  password: v.pipe(
+    text("password", 1024),
+    v.check((s) => !CONTROL.test(s), "password must not contain control characters"),
+  ),
   enabled: v.boolean("enabled must be true or false"),
 };
 

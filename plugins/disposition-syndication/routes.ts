@@ -9,6 +9,7 @@ import { parseInput } from "../../src/errors.ts";
 import { allow } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
 import { readBody } from "../../src/http/body.ts";
+import type { RouteDoc } from "../../src/http/router.ts";
 import type { PluginContext } from "../../src/plugin.ts";
 import { holdPending, releaseHeld, replay } from "./enqueue.ts";
 import { CreateService, DeliveriesQuery, IdParam, ReplayInput, UpdateService } from "./input.ts";
@@ -28,6 +29,54 @@ const ListQuery = v.strictObject(
   "is not a query parameter of this route: remove it",
 );
 
+const DOC = {
+  list: {
+    summary: "Disposition services, by cursor",
+    query: ListQuery,
+    problems: ["invalid_request"],
+  },
+  create: {
+    summary: "Add a service that receives every disposition change",
+    description:
+      "The URL must be https and reach an address the outbound policy allows; " +
+      "the password is stored sealed and never shown again.",
+    body: CreateService,
+    status: 201,
+    problems: ["invalid_request", "malformed_json"],
+  },
+  get: {
+    summary: "A service, with its delivery counts",
+    problems: ["service_not_found", "invalid_request"],
+  },
+  update: {
+    summary: "Change a service's name, URL, credentials or enabled state",
+    description:
+      "Disabling holds its pending deliveries; enabling releases them. A URL to another " +
+      "host or port needs the password again.",
+    body: UpdateService,
+    problems: ["service_not_found", "password_required", "invalid_request", "malformed_json"],
+  },
+  delete: {
+    summary: "Delete a service and its deliveries",
+    status: 204,
+    problems: ["service_not_found", "invalid_request"],
+  },
+  check: {
+    summary: "Try the service's URL and credentials now",
+    problems: ["service_not_found", "invalid_request"],
+  },
+  deliveries: {
+    summary: "A service's deliveries, by cursor",
+    query: DeliveriesQuery,
+    problems: ["service_not_found", "invalid_request"],
+  },
+  replay: {
+    summary: "Send the service every disposition changed since a time, again",
+    body: ReplayInput,
+    problems: ["service_not_found", "invalid_request", "malformed_json"],
+  },
+} satisfies Record<string, RouteDoc>;
+
 /** `/api/v1/disposition-services`. */
 export function serviceRoutes(ctx: PluginContext): void {
   const router = ctx.route("/api/v1/disposition-services");
@@ -37,7 +86,7 @@ export function serviceRoutes(ctx: PluginContext): void {
     source: c.get("sourceAddress"),
   });
 
-  router.get("/", allow("admin"), async (c) => {
+  router.get("/", allow("admin"), DOC.list, async (c) => {
     const query = parseInput(ListQuery, c.req.query(), "query");
     const rows = await ctx.db.orm
       .select()
@@ -51,7 +100,7 @@ export function serviceRoutes(ctx: PluginContext): void {
     return c.json({ items: page.map(serviceView), next_cursor: nextCursor });
   });
 
-  router.post("/", allow("admin"), async (c) => {
+  router.post("/", allow("admin"), DOC.create, async (c) => {
     const input = parseInput(CreateService, await readBody(c, ["json"]));
     const url = await checkedUrl(input.url, ctx.appliance.outboundAllow);
     const actor = principalOf(c).login;
@@ -84,12 +133,12 @@ export function serviceRoutes(ctx: PluginContext): void {
     return c.json(serviceView(row), 201);
   });
 
-  router.get("/:id", allow("admin"), async (c) => {
+  router.get("/:id", allow("admin"), DOC.get, async (c) => {
     const row = await requireService(ctx.db.orm, id(c.req.param("id")));
     return c.json({ ...serviceView(row), deliveries: await deliveryCounts(ctx.db.orm, row.id) });
   });
 
-  router.patch("/:id", allow("admin"), async (c) => {
+  router.patch("/:id", allow("admin"), DOC.update, async (c) => {
     const serviceId = id(c.req.param("id"));
     const input = parseInput(UpdateService, await readBody(c, ["json"]));
     const url = input.url ? await checkedUrl(input.url, ctx.appliance.outboundAllow) : undefined;
@@ -128,7 +177,7 @@ export function serviceRoutes(ctx: PluginContext): void {
     return c.json(serviceView(row));
   });
 
-  router.delete("/:id", allow("admin"), async (c) => {
+  router.delete("/:id", allow("admin"), DOC.delete, async (c) => {
     const serviceId = id(c.req.param("id"));
     const actor = principalOf(c).login;
     await ctx.db.write(async (tx) => {
@@ -148,7 +197,7 @@ export function serviceRoutes(ctx: PluginContext): void {
     return c.body(null, 204);
   });
 
-  router.post("/:id/check", allow("admin"), async (c) => {
+  router.post("/:id/check", allow("admin"), DOC.check, async (c) => {
     const row = await requireService(ctx.db.orm, id(c.req.param("id")));
     const password = await ctx.secrets.open(row.passwordSealed);
     const result = await ctx.outbound.check(row.url, { username: row.username, password });
@@ -161,7 +210,7 @@ export function serviceRoutes(ctx: PluginContext): void {
     return c.json(result);
   });
 
-  router.get("/:id/deliveries", allow("admin"), async (c) => {
+  router.get("/:id/deliveries", allow("admin"), DOC.deliveries, async (c) => {
     const serviceId = id(c.req.param("id"));
     const query = parseInput(DeliveriesQuery, c.req.query(), "query");
     await requireService(ctx.db.orm, serviceId);
@@ -183,7 +232,7 @@ export function serviceRoutes(ctx: PluginContext): void {
     return c.json({ items: page.map(deliveryView), next_cursor: nextCursor });
   });
 
-  router.post("/:id/replay", allow("admin"), async (c) => {
+  router.post("/:id/replay", allow("admin"), DOC.replay, async (c) => {
     const serviceId = id(c.req.param("id"));
     const input = parseInput(ReplayInput, await readBody(c, ["json"]));
     const actor = principalOf(c).login;

@@ -30,11 +30,8 @@ const EVERYONE = ["admin", "org-admin", "user", "device"] as const;
 export function compatibleRoutes(ctx: PluginContext): void {
   ctx
     .route("/api/v3/session")
-    .get(
-      "/whoami",
-      allowInactive(...EVERYONE),
-      { summary: "Who the key belongs to" },
-      (c) => envelope(c, compatibleUserView(principalOf(c).user)),
+    .get("/whoami", allowInactive(...EVERYONE), { summary: "Who the key belongs to" }, (c) =>
+      envelope(c, compatibleUserView(principalOf(c).user)),
     );
 
   const router = ctx.route("/api/v3/users");

@@ -33,7 +33,7 @@ export function auditRoutes(kernel: KernelContext, router: Router): void {
   router.get(
     "/",
     allow("admin"),
-    { summary: "The audit log, newest first", query: AuditQuery },
+    { summary: "The audit log, newest first", query: AuditQuery, problems: ["invalid_request"] },
     async (c) => {
       const query = parseInput(AuditQuery, c.req.query(), "query");
       const conditions: (SQL | undefined)[] = [

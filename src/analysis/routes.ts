@@ -11,7 +11,7 @@ import { notFound, parseInput } from "../errors.ts";
 import { allow } from "../http/access.ts";
 import { principalOf } from "../http/auth.ts";
 import { readBody } from "../http/body.ts";
-import type { Router } from "../http/router.ts";
+import type { RouteDoc, Router } from "../http/router.ts";
 import type { KernelContext } from "../kernel-context.ts";
 import { sampleView } from "../samples/store.ts";
 import { setDisposition } from "./disposition.ts";
@@ -54,9 +54,37 @@ const verdictNotFound = (sha256: string) =>
     `No known-hash verdict for ${sha256}: set one with PUT /api/v1/verdicts/${sha256}.`,
   );
 
+const DOC = {
+  disposition: {
+    summary: "Set the administrator's verdict on one sample",
+    body: VerdictInput,
+    problems: ["sample_not_found", "invalid_request", "malformed_json"],
+  },
+  list: {
+    summary: "Known-hash verdicts, by sha256, by cursor",
+    query: ListQuery,
+    problems: ["invalid_request"],
+  },
+  get: {
+    summary: "The known-hash verdict for one sha256",
+    problems: ["verdict_not_found", "invalid_request"],
+  },
+  set: {
+    summary: "Set the known-hash verdict for a sha256",
+    description: "Answers 201 when the sha256 had no verdict, 200 when one was replaced.",
+    body: VerdictInput,
+    problems: ["invalid_request", "malformed_json"],
+  },
+  delete: {
+    summary: "Delete the known-hash verdict for a sha256",
+    status: 204,
+    problems: ["verdict_not_found", "invalid_request"],
+  },
+} satisfies Record<string, RouteDoc>;
+
 /** `PUT /api/v1/samples/{id}/disposition`. */
 export function sampleVerdictRoutes(kernel: KernelContext, router: Router): void {
-  router.put("/:id/disposition", allow("admin"), async (c) => {
+  router.put("/:id/disposition", allow("admin"), DOC.disposition, async (c) => {
     const id = c.req.param("id") ?? "";
     const input = parseInput(VerdictInput, await readBody(c, ["json"]));
     const actor = principalOf(c).login;
@@ -86,7 +114,7 @@ export function sampleVerdictRoutes(kernel: KernelContext, router: Router): void
 
 /** `GET /api/v1/verdicts`, `GET|PUT|DELETE /api/v1/verdicts/{sha256}`. */
 export function verdictRoutes(kernel: KernelContext, router: Router): void {
-  router.get("/", allow("admin"), async (c) => {
+  router.get("/", allow("admin"), DOC.list, async (c) => {
     const query = parseInput(ListQuery, c.req.query(), "query");
     const rows = await kernel.db.orm
       .select()
@@ -100,7 +128,7 @@ export function verdictRoutes(kernel: KernelContext, router: Router): void {
     return c.json({ items: page.map(verdictView), next_cursor: nextCursor });
   });
 
-  router.get("/:sha256", allow("admin"), async (c) => {
+  router.get("/:sha256", allow("admin"), DOC.get, async (c) => {
     const sha256 = parseInput(Sha256Param, c.req.param("sha256"), "path");
     const row = await kernel.db.orm
       .select()
@@ -111,7 +139,7 @@ export function verdictRoutes(kernel: KernelContext, router: Router): void {
     return c.json(verdictView(row));
   });
 
-  router.put("/:sha256", allow("admin"), async (c) => {
+  router.put("/:sha256", allow("admin"), DOC.set, async (c) => {
     const sha256 = parseInput(Sha256Param, c.req.param("sha256"), "path");
     const input = parseInput(VerdictInput, await readBody(c, ["json"]));
     const actor = principalOf(c).login;
@@ -146,7 +174,7 @@ export function verdictRoutes(kernel: KernelContext, router: Router): void {
     return c.json(verdictView(row), created ? 201 : 200);
   });
 
-  router.delete("/:sha256", allow("admin"), async (c) => {
+  router.delete("/:sha256", allow("admin"), DOC.delete, async (c) => {
     const sha256 = parseInput(Sha256Param, c.req.param("sha256"), "path");
     await kernel.db.write(async (tx) => {
       const removed = await tx

@@ -9,12 +9,21 @@ import type { ReadinessCheck } from "../identity.ts";
 import type { KernelContext } from "../kernel-context.ts";
 import { open } from "./access.ts";
 import { databaseUnavailable } from "./database-faults.ts";
-import type { Router } from "./router.ts";
+import type { RouteDoc, Router } from "./router.ts";
+
+const DOC = {
+  healthz: { summary: "Liveness: the process answers" },
+  readyz: {
+    summary: "Readiness: the database and the critical parts answer",
+    description: "With an administrator's API key, every check is listed with its result.",
+    problems: ["not_ready", "database_unavailable"],
+  },
+} satisfies Record<string, RouteDoc>;
 
 export function healthRoutes(kernel: KernelContext, healthz: Router, readyz: Router): void {
-  healthz.get("/", open(), (c) => c.json({ status: "ok" }));
+  healthz.get("/", open(), DOC.healthz, (c) => c.json({ status: "ok" }));
 
-  readyz.get("/", open(), async (c) => {
+  readyz.get("/", open(), DOC.readyz, async (c) => {
     const started = performance.now();
     try {
       // A read of the schema, not `SELECT 1`: it needs the file (or the server) itself.

@@ -12,6 +12,7 @@ import { KERNEL_VERSION } from "../version.ts";
 import { open } from "./access.ts";
 import type { AppEnv } from "./env.ts";
 import { PROBLEM_CATALOG } from "./problem-catalog.ts";
+import { referencePage } from "./reference-page.ts";
 import type { Router } from "./router.ts";
 
 const PROBLEM_SCHEMA = {
@@ -35,6 +36,7 @@ const PROBLEM_SCHEMA = {
 
 type Spec = Awaited<ReturnType<typeof generateSpecs>>;
 
+/** Mounts the OpenAPI document, the reference page and the problem catalog page. */
 export function referenceRoutes(app: () => Hono<AppEnv>, openapi: Router, docs: Router): void {
   let cached: Promise<Spec> | null = null;
   const spec = () =>
@@ -57,70 +59,38 @@ export function referenceRoutes(app: () => Hono<AppEnv>, openapi: Router, docs: 
       },
     }));
 
-  openapi.get("/", open(), { summary: "The OpenAPI 3.1 document" }, async (c) => c.json(await spec()));
+  openapi.get("/", open(), { summary: "The OpenAPI 3.1 document" }, async (c) =>
+    c.json(await spec()),
+  );
 
-  docs.get("/", open(), { summary: "The browsable API reference" }, async (c) => {
-    const document = await spec();
-    const byTag = new Map<string, { method: string; path: string; op: Record<string, any> }[]>();
-    for (const [path, item] of Object.entries(document.paths ?? {})) {
-      for (const [method, op] of Object.entries(item ?? {})) {
-        const operation = op as Record<string, any>;
-        const tag = operation.tags?.[0] ?? "other";
-        byTag.set(tag, [...(byTag.get(tag) ?? []), { method, path, op: operation }]);
-      }
-    }
-    const sections = [...byTag.entries()].sort(([a], [b]) => a.localeCompare(b));
-    return c.html(html`<!doctype html>
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <title>Portico API reference</title>
-        </head>
-        <body>
-          <h1>Portico API reference</h1>
-          <p>
-            Version ${KERNEL_VERSION}. The machine-readable document is
-            <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>; error codes are listed under
-            <a href="/api/docs/problems">problems</a>.
-          </p>
-          ${sections.map(
-            ([tag, ops]) => html`<section>
-              <h2>${tag}</h2>
-              <dl>
-                ${ops.map(
-                  ({ method, path, op }) => html`<dt>
-                      <code>${method.toUpperCase()} ${path}</code>
-                      ${op.summary ? html` — ${op.summary}` : ""}
-                    </dt>
-                    <dd>${op.description ?? ""}</dd>`,
-                )}
-              </dl>
-            </section>`,
-          )}
-        </body>
-      </html>`);
-  });
+  docs.get("/", open(), { summary: "The browsable API reference" }, async (c) =>
+    c.html(referencePage(await spec(), KERNEL_VERSION)),
+  );
 
   docs.get("/problems", open(), { summary: "What each problem code means" }, (c) => {
     const codes = Object.keys(PROBLEM_CATALOG).sort();
-    return c.html(html`<!doctype html>
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <title>Portico problems</title>
-        </head>
-        <body>
-          <h1>Problems</h1>
-          <p>Every error is <code>application/problem+json</code> with one of these codes.</p>
-          <dl>
-            ${codes.map((code) => {
-              const entry = PROBLEM_CATALOG[code];
-              return html`<dt id="${code}"><code>${code}</code> (${entry.status}) ${entry.title}</dt>
-                <dd>${raw(escape(entry.remedy).replace(/`([^`]+)`/g, "<code>$1</code>"))}</dd>`;
-            })}
-          </dl>
-        </body>
-      </html>`);
+    return c.html(
+      html`<!doctype html>
+        <html lang="en">
+          <head>
+            <meta charset="utf-8" />
+            <title>Portico problems</title>
+          </head>
+          <body>
+            <h1>Problems</h1>
+            <p>Every error is <code>application/problem+json</code> with one of these codes.</p>
+            <dl>
+              ${codes.map((code) => {
+                const entry = PROBLEM_CATALOG[code];
+                return html`<dt id="${code}">
+                    <code>${code}</code> (${entry.status}) ${entry.title}
+                  </dt>
+                  <dd>${raw(escape(entry.remedy).replace(/`([^`]+)`/g, "<code>$1</code>"))}</dd>`;
+              })}
+            </dl>
+          </body>
+        </html>`,
+    );
   });
 }
 

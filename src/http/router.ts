@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono";
 import type { Handler, MiddlewareHandler } from "hono";
+import { toJsonSchema } from "@valibot/to-json-schema";
 import { describeRoute, resolver } from "hono-openapi";
 import type * as v from "valibot";
 import { isAccess } from "./access.ts";
@@ -20,8 +21,12 @@ export type RouteHandler = Handler<AppEnv> | MiddlewareHandler<AppEnv>;
 export interface RouteDoc {
   summary?: string;
   description?: string;
-  /** The JSON (or form) body the route reads. */
-  body?: v.GenericSchema;
+  /**
+   * The JSON (or form) body the route reads; a function when the schema is
+   * known only once every plugin has declared its part (read when the
+   * reference is first built).
+   */
+  body?: v.GenericSchema | (() => v.GenericSchema);
   /** The media types of the body; default JSON. */
   bodyTypes?: string[];
   /** The query parameters the route reads. */
@@ -126,27 +131,34 @@ function who(access: Access): string {
   return `Roles: ${access.roles.join(", ")}${inactive}.`;
 }
 
+/** The problems the access guard itself answers with, before any handler runs. */
+function guardProblems(access: Access): string[] {
+  if (access.open) return [];
+  return ["unauthorized", ...(access.inactive ? [] : ["user_inactive"]), "role_forbidden"];
+}
+
 function describe(owner: string, method: Method, path: string, access: Access, doc: RouteDoc) {
   const status = String(doc.status ?? 200);
   const media = doc.bodyTypes ?? ["application/json"];
+  const problems = [...new Set([...(doc.problems ?? []), ...guardProblems(access)])];
   return {
     tags: [owner],
     summary: doc.summary,
     description: [doc.description, who(access)].filter(Boolean).join("\n\n"),
     security: access.open ? [] : [{ apiKey: [] }],
+    ...(problems.length ? { "x-problems": problems } : {}),
     ...(doc.body
       ? {
           requestBody: {
             required: true,
-            content: Object.fromEntries(media.map((m) => [m, { schema: resolver(doc.body!) }])),
+            content: Object.fromEntries(media.map((m) => [m, { schema: bodySchema(doc.body!) }])),
           },
         }
       : {}),
     responses: {
       [status]: { description: "Success" },
       default: {
-        description:
-          "A problem (RFC 9457)" + (doc.problems?.length ? `: ${doc.problems.join(", ")}` : ""),
+        description: "A problem (RFC 9457)" + (problems.length ? `: ${problems.join(", ")}` : ""),
         content: {
           "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
         },
@@ -156,6 +168,18 @@ function describe(owner: string, method: Method, path: string, access: Access, d
       ...pathParameters(path),
       ...(method === "get" && doc.query ? queryParameters(doc.query) : []),
     ],
+  };
+}
+
+/** A resolver for hono-openapi; a deferred schema is asked for only when the reference is built. */
+function bodySchema(body: v.GenericSchema | (() => v.GenericSchema)) {
+  if (typeof body !== "function") return resolver(body);
+  const later = () => resolver(body());
+  return {
+    vendor: "valibot",
+    validate: (value: unknown) => later().validate(value),
+    toJSONSchema: (options?: Record<string, unknown>) => later().toJSONSchema(options),
+    toOpenAPISchema: (options?: Record<string, unknown>) => later().toOpenAPISchema(options),
   };
 }
 
@@ -169,14 +193,18 @@ function pathParameters(path: string) {
   }));
 }
 
-/** Query parameters from a valibot object schema's keys. */
+/** Query parameters from a valibot object schema, with the types and limits it checks. */
 function queryParameters(schema: v.GenericSchema) {
-  const entries = (schema as unknown as { entries?: Record<string, unknown> }).entries ?? {};
-  return Object.keys(entries).map((name) => ({
+  // Transforms (text to number) have no JSON Schema; the string side is what a client sends.
+  const json = toJsonSchema(schema, { errorMode: "ignore" }) as {
+    properties?: Record<string, Record<string, unknown>>;
+    required?: string[];
+  };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
     name,
     in: "query" as const,
-    required: false,
-    schema: { type: "string" as const },
+    required: json.required?.includes(name) ?? false,
+    schema: property,
   }));
 }
 

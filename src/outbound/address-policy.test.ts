@@ -32,6 +32,15 @@ describe("checkServiceUrl", () => {
     ["https://224.0.0.1/", "224.0.0.1 is a multicast address"],
     ["https://[ff02::1]/", "ff02::1 is a multicast address"],
     ["https://255.255.255.255/", "255.255.255.255 is the broadcast address"],
+    ["https://[fd00:ec2::254]/", "fd00:ec2::254 is AWS's IPv6 instance metadata address"],
+    ["https://100.100.100.200/", "100.100.100.200 is Alibaba Cloud's metadata address"],
+    ["https://[2002:7f00:1::]/", "2002:7f00:1:: is an IPv6 form of 127.0.0.1"],
+    ["https://[2002:a9fe:a9fe::1]/", "is an IPv6 form of 169.254.169.254"],
+    ["https://[::ffff:0:127.0.0.1]/", "::ffff:0:7f00:1 is an IPv6 form of 127.0.0.1"],
+    ["https://[64:ff9b:1::7f00:1]/", "64:ff9b:1::7f00:1 is an IPv6 form of 127.0.0.1"],
+    ["https://[2001:0:1:2:3:4:80ff:fffe]/", "is an IPv6 form of 127.0.0.1"],
+    ["https://[2001:db8::5efe:7f00:1]/", "2001:db8::5efe:7f00:1 is an IPv6 form of 127.0.0.1"],
+    ["https://[2001:db8::200:5efe:a9fe:a9fe]/", "is an IPv6 form of 169.254.169.254"],
   ];
 
   for (const [url, why] of refused) {
@@ -52,6 +61,10 @@ describe("checkServiceUrl", () => {
     "https://amp.example.test/",
     "https://[2001:db8::1]/",
     "https://8.8.8.8/",
+    "https://100.100.100.201/",
+    "https://[fd00:ec2::253]/",
+    "https://[2002:a01:203::1]/",
+    "https://[::ffff:0:10.1.2.3]/",
   ];
   for (const url of accepted) {
     test(`accepts ${url}`, () => {
@@ -68,6 +81,23 @@ describe("checkServiceUrl", () => {
     expect(checkServiceUrl("https://[::ffff:127.0.0.1]/", lab).ok).toBe(true);
     expect(checkServiceUrl("https://[::1]/", lab).ok).toBe(false);
     expect(checkServiceUrl("https://169.254.169.254/", lab).ok).toBe(false);
+  });
+
+  test("opens the metadata and 6to4 forms only for the ranges PORTICO_OUTBOUND_ALLOW names", () => {
+    expect(checkServiceUrl("https://100.100.100.200/", allow("100.100.100.200")).ok).toBe(true);
+    expect(checkServiceUrl("https://[fd00:ec2::254]/", allow("fd00:ec2::/32")).ok).toBe(true);
+    expect(checkServiceUrl("https://[2002:7f00:1::]/", allow("127.0.0.0/8")).ok).toBe(true);
+    expect(checkServiceUrl("https://[2002:a9fe:a9fe::1]/", allow("127.0.0.0/8")).ok).toBe(false);
+  });
+
+  test("refuses port 0 with url_invalid", () => {
+    for (const url of ["https://10.0.0.1:0/", "https://amp.example.test:0/updates"]) {
+      expect(checkServiceUrl(url, [])).toEqual({
+        ok: false,
+        code: "url_invalid",
+        message: "The service URL names port 0, which no service listens on",
+      });
+    }
   });
 
   test("refuses http:// with url_not_https", () => {
@@ -101,6 +131,9 @@ describe("checkAddress", () => {
     expect(checkAddress("127.0.0.53", []).ok).toBe(false);
     expect(checkAddress("::ffff:127.0.0.1", []).ok).toBe(false);
     expect(checkAddress("64:ff9b::a9fe:a9fe", []).ok).toBe(false);
+    expect(checkAddress("fd00:ec2::254", []).ok).toBe(false);
+    expect(checkAddress("2002:a9fe:a9fe::", []).ok).toBe(false);
+    expect(checkAddress("::ffff:0:a9fe:a9fe", []).ok).toBe(false);
     expect(checkAddress("10.1.2.3", [])).toEqual({ ok: true, address: "10.1.2.3" });
     expect(checkAddress("fd00::5", [])).toEqual({ ok: true, address: "fd00::5" });
   });

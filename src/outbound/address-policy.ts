@@ -48,6 +48,8 @@ const range = (text: string): Cidr => {
 /** Ranges refused unless allowed; the first match names the reason. */
 const FORBIDDEN: ReadonlyArray<{ range: Cidr; why: string }> = [
   { range: range("169.254.169.254/32"), why: "the cloud metadata address (link-local)" },
+  { range: range("100.100.100.200/32"), why: "Alibaba Cloud's metadata address" },
+  { range: range("fd00:ec2::254/128"), why: "AWS's IPv6 instance metadata address" },
   { range: range("0.0.0.0/8"), why: "an unspecified address" },
   { range: range("127.0.0.0/8"), why: "a loopback address (this appliance itself)" },
   { range: range("169.254.0.0/16"), why: "a link-local address" },
@@ -61,15 +63,26 @@ const FORBIDDEN: ReadonlyArray<{ range: Cidr; why: string }> = [
 ];
 
 /**
- * IPv6 ranges that carry an IPv4 address in their last 32 bits: mapped
- * (RFC 4291), the deprecated compatible form, and NAT64 (RFC 6052). The
- * embedded address is judged by the IPv4 rules.
+ * IPv6 ranges whose addresses carry an IPv4 address that traffic to them
+ * reaches; the embedded address is judged by the IPv4 rules, so no IPv6
+ * spelling opens what the IPv4 one refuses.
  */
-const EMBEDDING_IPV4: ReadonlyArray<Cidr> = [
-  range("::ffff:0:0/96"),
-  range("::/96"),
-  range("64:ff9b::/96"),
+const EMBEDDING_IPV4: ReadonlyArray<{ range: Cidr; ipv4: (value: bigint) => bigint }> = [
+  // Mapped (RFC 4291), the deprecated compatible form, SIIT (RFC 7915) and
+  // NAT64 (RFC 6052, the well-known and the local-use prefix): the last 32 bits.
+  { range: range("::ffff:0:0/96"), ipv4: (v) => v },
+  { range: range("::/96"), ipv4: (v) => v },
+  { range: range("::ffff:0:0:0/96"), ipv4: (v) => v },
+  { range: range("64:ff9b::/96"), ipv4: (v) => v },
+  { range: range("64:ff9b:1::/48"), ipv4: (v) => v },
+  // 6to4 (RFC 3056): the 32 bits after 2002::/16.
+  { range: range("2002::/16"), ipv4: (v) => v >> 80n },
+  // Teredo (RFC 4380): the client's address, its bits inverted, in the last 32 bits.
+  { range: range("2001::/32"), ipv4: (v) => ~v },
 ];
+
+/** ISATAP (RFC 5214) interface identifiers, under any prefix: `::0:5efe:a.b.c.d`, `::200:5efe:…`. */
+const ISATAP_IDS: ReadonlySet<bigint> = new Set([0x00005efen, 0x02005efen]);
 
 const OPEN_HINT = "add a range that covers it to PORTICO_OUTBOUND_ALLOW to open it";
 
@@ -132,8 +145,13 @@ function judge(ip: IpAddress, allow: readonly Cidr[]): AddressCheck {
 }
 
 function embeddedIpv4(ip: IpAddress): IpAddress | undefined {
-  if (ip.family !== 6 || !EMBEDDING_IPV4.some((r) => cidrContains(r, ip))) return undefined;
-  return { family: 4, value: ip.value & 0xffffffffn };
+  if (ip.family !== 6) return undefined;
+  const form = EMBEDDING_IPV4.find((e) => cidrContains(e.range, ip));
+  if (form) return { family: 4, value: form.ipv4(ip.value) & 0xffffffffn };
+  if (ISATAP_IDS.has((ip.value >> 32n) & 0xffffffffn)) {
+    return { family: 4, value: ip.value & 0xffffffffn };
+  }
+  return undefined;
 }
 
 function refuseAddress(address: string, why: string): PolicyRefusal {
@@ -143,8 +161,9 @@ function refuseAddress(address: string, why: string): PolicyRefusal {
 
 /**
  * Checks a disposition service URL when it is created or updated: `https`
- * only, no user or password inside the URL, and a host that is not a
- * forbidden address literal (in any spelling) nor a `localhost` name.
+ * only, no user or password inside the URL, a port other than 0, and a host
+ * that is not a forbidden address literal (in any spelling) nor a
+ * `localhost` name.
  * Names are resolved and checked again at connect time.
  *
  * The message never repeats the URL, which may carry a password.
@@ -169,6 +188,10 @@ export function checkServiceUrl(url: string, allow: readonly Cidr[]): UrlCheck {
       "The service URL must not contain a user or password; " +
       "give them as the service's username and password instead";
     return refuse("url_invalid", message);
+  }
+
+  if (parsed.port === "0") {
+    return refuse("url_invalid", "The service URL names port 0, which no service listens on");
   }
 
   const host = hostOf(parsed);

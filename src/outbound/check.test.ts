@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type AddressInfo, type Socket, createServer as createTcpServer } from "node:net";
 import { parseOutboundAllow } from "./address-policy.ts";
 import { type OutboundClientOptions, createOutboundClient } from "./client.ts";
 import { type Receiver, type TestPki, makeTestPki, startReceiver, unusedPort } from "./test-pki.ts";
@@ -18,8 +19,21 @@ let receiver: Receiver;
 beforeAll(async () => {
   pki = makeTestPki();
   receiver = await startReceiver(pki.server, (req, res) => {
-    if (req.headers.authorization === BASIC) res.end("hello");
-    else res.writeHead(401, { "www-authenticate": 'Basic realm="amp"' }).end();
+    if (req.headers.authorization !== BASIC) {
+      res.writeHead(401, { "www-authenticate": 'Basic realm="amp"' }).end();
+      return;
+    }
+    const answers: Record<string, () => void> = {
+      "/moved?key=k": () => res.writeHead(302, { location: "/v2/updates" }).end(),
+      "/moved-nowhere": () => res.writeHead(307).end(),
+      "/broken": () => res.writeHead(500).end(),
+      "/unavailable": () => res.writeHead(503).end(),
+      "/missing": () => res.writeHead(404).end(),
+      "/post-only": () => res.writeHead(405, { allow: "POST" }).end(),
+      "/slow-down": () => res.writeHead(429).end(),
+      "/bad": () => res.writeHead(400).end(),
+    };
+    (answers[req.path] ?? (() => res.end("hello")))();
   });
 });
 
@@ -160,5 +174,165 @@ describe("check", () => {
       detail: "HTTP 401: the service rejected the user and password — check them",
     });
     expect(JSON.stringify(result)).not.toContain("wrong");
+  });
+
+  describe("the http step passes only an answer a delivery would count as delivered", () => {
+    const port = () => receiver.port;
+    const failing: Array<[string, () => string]> = [
+      [
+        "/moved?key=k",
+        () =>
+          `HTTP 302: the service redirects to https://amp.example.test:${port()}/v2/updates; ` +
+          "deliveries do not follow redirects, so every delivery would fail: " +
+          "put that URL in the service",
+      ],
+      [
+        "/moved-nowhere",
+        () =>
+          "HTTP 307: the service redirects to another URL (it sent no Location); deliveries " +
+          "do not follow redirects, so every delivery would fail: put that URL in the service",
+      ],
+      [
+        "/broken",
+        () =>
+          "HTTP 500: the service reports an error of its own; deliveries would be retried " +
+          "until it answers 2xx — look at the service's logs",
+      ],
+      [
+        "/unavailable",
+        () =>
+          "HTTP 503: the service reports an error of its own; deliveries would be retried " +
+          "until it answers 2xx — look at the service's logs",
+      ],
+      [
+        "/missing",
+        () =>
+          "HTTP 404: the service has nothing at /missing — check the path of the URL " +
+          "against the service's documentation",
+      ],
+      [
+        "/slow-down",
+        () =>
+          "HTTP 429: the service asks the appliance to slow down; deliveries would wait and " +
+          "retry — run the check again later",
+      ],
+      [
+        "/bad",
+        () =>
+          "HTTP 400: the service refused the request (the check sent a GET to " +
+          `https://amp.example.test:${port()}/bad, not an update); a delivery answered 400 ` +
+          "fails — check the URL",
+      ],
+    ];
+    for (const [path, detail] of failing) {
+      test(`fails the check when ${path} answers as a delivery would not count`, async () => {
+        const url = `https://amp.example.test:${port()}${path}`;
+        const result = await client().check(url, CREDENTIALS);
+        expect(result.ok).toBe(false);
+        expect(result.steps.map((s) => [s.step, s.ok])).toEqual([
+          ["dns", true],
+          ["tcp", true],
+          ["tls", true],
+          ["http", false],
+        ]);
+        expect(result.steps[3].detail).toBe(detail());
+      });
+    }
+
+    test("counts 405 to its GET as reachable, saying the credentials were not proven", async () => {
+      const url = `https://amp.example.test:${port()}/post-only`;
+      const result = await client().check(url, CREDENTIALS);
+      expect(result.ok).toBe(true);
+      expect(result.steps[3]).toEqual({
+        step: "http",
+        ok: true,
+        detail:
+          "HTTP 405: the service does not take GET here, as a service that takes only POST " +
+          `answers (the check sent a GET to https://amp.example.test:${port()}/post-only, ` +
+          "not an update); the path exists, but the user and password were not proven",
+      });
+    });
+  });
+
+  describe("the whole check ends within its time budget, naming the step that ran out", () => {
+    test("a service that answers after 20 s fails the http step within the budget", async () => {
+      const timers: Array<ReturnType<typeof setTimeout>> = [];
+      const slow = await startReceiver(pki.server, (_req, res) => {
+        timers.push(setTimeout(() => res.end("late"), 20_000));
+      });
+      try {
+        const started = Date.now();
+        const result = await client({ checkBudgetMs: 2_000 }).check(
+          `https://amp.example.test:${slow.port}/`,
+          CREDENTIALS,
+        );
+        const elapsed = Date.now() - started;
+        expect(elapsed).toBeLessThan(2_500);
+        expect(result.ok).toBe(false);
+        expect(result.steps.map((s) => [s.step, s.ok])).toEqual([
+          ["dns", true],
+          ["tcp", true],
+          ["tls", true],
+          ["http", false],
+        ]);
+        const { detail } = result.steps[3];
+        expect(detail).toMatch(/^amp\.example\.test sent no HTTP answer within (1\.\d|2) s, /);
+        expect(detail).toEndWith(
+          "the time left of the check's 2 s — is the service overloaded, " +
+            "or is this port serving something else?",
+        );
+        expect(slow.requests.length).toBe(1);
+      } finally {
+        for (const timer of timers) clearTimeout(timer);
+        await slow.close();
+      }
+    });
+
+    test("a port that accepts TCP but never speaks TLS fails the tls step early", async () => {
+      const sockets: Socket[] = [];
+      const silent = createTcpServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+      const silentPort = (silent.address() as AddressInfo).port;
+      try {
+        const started = Date.now();
+        const result = await client({ checkBudgetMs: 2_000 }).check(
+          `https://amp.example.test:${silentPort}/`,
+          CREDENTIALS,
+        );
+        expect(Date.now() - started).toBeLessThan(1_500);
+        expect(result).toEqual({
+          ok: false,
+          steps: [
+            { step: "dns", ok: true, detail: "amp.example.test resolves to 127.0.0.1" },
+            { step: "tcp", ok: true, detail: `Connected to 127.0.0.1:${silentPort}` },
+            {
+              step: "tls",
+              ok: false,
+              detail:
+                `No TLS handshake with 127.0.0.1:${silentPort} within 0.6 s — ` +
+                "is this port serving HTTPS?",
+            },
+          ],
+        });
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise<void>((resolve) => silent.close(() => resolve()));
+      }
+    });
+
+    test("a lookup that never returns fails the dns step within the budget", async () => {
+      const hung = client({ checkBudgetMs: 1_000, resolve: () => new Promise(() => {}) });
+      const result = await hung.check("https://amp.example.test/");
+      expect(result).toEqual({
+        ok: false,
+        steps: [
+          {
+            step: "dns",
+            ok: false,
+            detail: "The lookup of amp.example.test took longer than 0.3 s: check the DNS servers",
+          },
+        ],
+      });
+    });
   });
 });

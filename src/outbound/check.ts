@@ -4,6 +4,11 @@
  * same checked address, stopping at the first that fails, each with a
  * sentence that tells the administrator what to do.
  *
+ * The whole check runs within one time budget (8 s by default), well under
+ * the appliance's own idle limit for a request, so the administrator always
+ * gets an answer naming the step that ran out of time rather than a dropped
+ * connection.
+ *
  * @module
  */
 
@@ -46,12 +51,27 @@ export interface CheckDeps {
   anchors: () => Promise<string[]>;
   allow: readonly Cidr[];
   resolve?: Resolver;
-  timeoutMs: number;
+  /** The time the whole check may take, every step included, in milliseconds. */
+  budgetMs: number;
   userAgent: string;
   maxBodyBytes: number;
 }
 
+/** The default of {@link CheckDeps.budgetMs}. */
+export const CHECK_BUDGET_MS = 8_000;
+
+/**
+ * The share of the budget the lookup, TCP and TLS steps may each take, so
+ * that one slow early step still leaves the HTTP step time of its own.
+ */
+const EARLY_STEP_SHARE = 0.3;
+
 type StepOutcome = { ok: boolean; detail: string };
+
+/** `2 s`, `0.5 s`: a limit as the administrator reads it. */
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
 
 /** Runs the check; never throws. */
 export async function runCheck(
@@ -65,8 +85,12 @@ export async function runCheck(
     return outcome.ok;
   };
   const result = () => ({ ok: steps.every((s) => s.ok), steps });
+  const deadline = Date.now() + deps.budgetMs;
+  const earlyStepMs = Math.max(1, Math.floor(deps.budgetMs * EARLY_STEP_SHARE));
+  const timeLeft = (cap = Number.POSITIVE_INFINITY) =>
+    Math.max(1, Math.min(cap, deadline - Date.now()));
 
-  const resolved = await resolveServiceTarget(url, deps.allow, deps.resolve, deps.timeoutMs);
+  const resolved = await resolveServiceTarget(url, deps.allow, deps.resolve, timeLeft(earlyStepMs));
   if (!resolved.ok) {
     record("dns", { ok: false, detail: resolved.message });
     return result();
@@ -78,12 +102,12 @@ export async function runCheck(
     : `${target.hostname} resolves to ${target.addresses.join(", ")}`;
   record("dns", { ok: true, detail: found });
 
-  if (!record("tcp", await probeTcp(target, deps.timeoutMs))) return result();
+  if (!record("tcp", await probeTcp(target, timeLeft(earlyStepMs)))) return result();
 
   const anchors = await deps.anchors();
-  if (!record("tls", await probeTls(target, anchors, deps.timeoutMs))) return result();
+  if (!record("tls", await probeTls(target, anchors, timeLeft(earlyStepMs)))) return result();
 
-  record("http", await probeHttp(target, anchors, options, deps));
+  record("http", await probeHttp(target, anchors, options, deps, timeLeft()));
   return result();
 }
 
@@ -98,7 +122,7 @@ function probeTcp(target: ServiceTarget, timeoutMs: number): Promise<StepOutcome
     };
     const timer = setTimeout(() => {
       const detail =
-        `No answer from ${where} within ${timeoutMs / 1000} s — ` +
+        `No answer from ${where} within ${seconds(timeoutMs)} — ` +
         "is a firewall dropping the connection?";
       done({ ok: false, detail });
     }, timeoutMs);
@@ -150,7 +174,7 @@ function probeTls(
     };
     const timer = setTimeout(() => {
       const detail =
-        `No TLS handshake with ${where} within ${timeoutMs / 1000} s — ` +
+        `No TLS handshake with ${where} within ${seconds(timeoutMs)} — ` +
         "is this port serving HTTPS?";
       done({ ok: false, detail });
     }, timeoutMs);
@@ -182,6 +206,7 @@ async function probeHttp(
   anchors: string[],
   options: CheckOptions,
   deps: CheckDeps,
+  timeoutMs: number,
 ): Promise<StepOutcome> {
   const headers: Record<string, string> = {};
   const withCredentials = options.username !== undefined || options.password !== undefined;
@@ -190,12 +215,12 @@ async function probeHttp(
     headers.authorization = `Basic ${Buffer.from(pair, "utf8").toString("base64")}`;
   }
 
+  const method = options.method ?? "GET";
   let status: number;
   let location: string | undefined;
   try {
-    const sent = { method: options.method ?? "GET", headers };
-    const { timeoutMs, userAgent, maxBodyBytes } = deps;
-    const response = await exchange(target, sent, {
+    const { userAgent, maxBodyBytes } = deps;
+    const response = await exchange(target, { method, headers }, {
       anchors,
       timeoutMs,
       userAgent,
@@ -204,22 +229,86 @@ async function probeHttp(
     status = response.status;
     location = response.headers.location;
   } catch (error) {
+    if (isOutboundError(error) && error.kind === "timeout") {
+      const detail =
+        `${target.hostname} sent no HTTP answer within ${seconds(timeoutMs)}, the time left ` +
+        `of the check's ${seconds(deps.budgetMs)} — is the service overloaded, or is this ` +
+        "port serving something else?";
+      return { ok: false, detail };
+    }
     const detail = isOutboundError(error) ? error.message : String(error);
     return { ok: false, detail };
   }
+  return judgeAnswer(status, location, method, target.url, withCredentials);
+}
 
+/**
+ * Judges the HTTP step's answer the way a delivery would judge the answer
+ * to its POST: only what a delivery counts as delivered passes. The probe
+ * itself is a harmless request (no update is sent), so one answer differs:
+ * 405 says the path exists but does not take the probe's method, which is
+ * what an endpoint that takes only POST answers; it counts as reachable.
+ */
+function judgeAnswer(
+  status: number,
+  location: string | undefined,
+  method: string,
+  url: URL,
+  withCredentials: boolean,
+): StepOutcome {
+  const probe = `the check sent a ${method} to ${url.origin}${url.pathname}, not an update`;
+  if (status >= 200 && status < 300) {
+    return { ok: true, detail: `HTTP ${status}: the service answered` };
+  }
+  if (status === 405) {
+    const detail =
+      `HTTP 405: the service does not take ${method} here, as a service that takes only ` +
+      `POST answers (${probe}); the path exists, but the user and password were not proven`;
+    return { ok: true, detail };
+  }
+  if (status >= 300 && status < 400) {
+    const where = redirectTarget(location, url);
+    const detail =
+      `HTTP ${status}: the service redirects to ${where}; deliveries do not follow ` +
+      "redirects, so every delivery would fail: put that URL in the service";
+    return { ok: false, detail };
+  }
   if (status === 401 || status === 403) {
     const detail = withCredentials
       ? `HTTP ${status}: the service rejected the user and password — check them`
       : `HTTP ${status}: the service wants a user and password — give them for this service`;
     return { ok: false, detail };
   }
-  if (status >= 300 && status < 400) {
+  if (status === 404 || status === 410) {
     const detail =
-      `HTTP ${status}: the service redirects to ${location ?? "another URL"}; ` +
-      "deliveries do not follow redirects, so use that URL";
-    return { ok: true, detail };
+      `HTTP ${status}: the service has nothing at ${url.pathname} — ` +
+      "check the path of the URL against the service's documentation";
+    return { ok: false, detail };
   }
-  const note = status >= 500 ? " but reports an error of its own" : "";
-  return { ok: true, detail: `HTTP ${status}: the service answered${note}` };
+  if (status === 429) {
+    const detail =
+      "HTTP 429: the service asks the appliance to slow down; deliveries would wait and " +
+      "retry — run the check again later";
+    return { ok: false, detail };
+  }
+  if (status >= 500) {
+    const detail =
+      `HTTP ${status}: the service reports an error of its own; deliveries would be ` +
+      "retried until it answers 2xx — look at the service's logs";
+    return { ok: false, detail };
+  }
+  const detail =
+    `HTTP ${status}: the service refused the request (${probe}); a delivery answered ` +
+    `${status} fails — check the URL`;
+  return { ok: false, detail };
+}
+
+/** The absolute URL a `Location` header points to, or a phrase when there is none. */
+function redirectTarget(location: string | undefined, base: URL): string {
+  if (!location) return "another URL (it sent no Location)";
+  try {
+    return new URL(location, base).href;
+  } catch {
+    return "a URL that cannot be read";
+  }
 }

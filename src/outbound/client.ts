@@ -9,7 +9,7 @@
  */
 
 import { usableAnchors } from "./anchors.ts";
-import { type ConnectionCheck, type CheckOptions, runCheck } from "./check.ts";
+import { CHECK_BUDGET_MS, type CheckOptions, type ConnectionCheck, runCheck } from "./check.ts";
 import { OutboundError } from "./errors.ts";
 import { freshRead } from "./fresh-read.ts";
 import type { Cidr } from "./ip.ts";
@@ -35,6 +35,12 @@ export interface OutboundClientOptions {
   allow: readonly Cidr[];
   /** The limit for lookup, connect, TLS and the whole response. Default is 15000 ms. */
   timeoutMs?: number;
+  /**
+   * The time a whole {@link OutboundClient.check} may take, every step
+   * included. Default is 8000 ms: an administrator's request waits for it,
+   * and the appliance's listener gives a request 30 s of silence at most.
+   */
+  checkBudgetMs?: number;
   /** The `User-Agent` sent unless a request sets its own. Default is `Portico`. */
   userAgent?: string;
   /** The resolver; default is the operating system's. Tests map names with it. */
@@ -60,7 +66,8 @@ export interface OutboundClient {
   request(url: string, request: OutboundRequest): Promise<OutboundResponse>;
   /**
    * Tries the lookup, TCP, TLS and HTTP steps one after the other and says
-   * which one failed and what the administrator can do. Never throws.
+   * which one failed and what the administrator can do, all within the
+   * check's time budget. Never throws.
    */
   check(url: string, options?: CheckOptions): Promise<ConnectionCheck>;
 }
@@ -115,7 +122,8 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
 
     async check(url, checkOptions = {}) {
       const deps = { anchors, allow: options.allow, resolve: options.resolve };
-      return runCheck(url, checkOptions, { ...deps, timeoutMs, userAgent, maxBodyBytes });
+      const budgetMs = Math.min(options.checkBudgetMs ?? CHECK_BUDGET_MS, timeoutMs);
+      return runCheck(url, checkOptions, { ...deps, budgetMs, userAgent, maxBodyBytes });
     },
   };
 }

@@ -26,6 +26,9 @@ function serve(
     hostname: options.hostname ?? "0.0.0.0",
     reusePort: true,
     maxRequestBodySize: MAX_BODY_BYTES,
+    // Bun's default of 10 s of silence would cut off a request the app is still
+    // answering, such as a connection check (which ends within 8 s) or a slow upload.
+    idleTimeout: 30,
     tls: { cert: material.certificatePem, key: material.privateKeyPem },
     fetch(request, srv) {
       return appliance.app.fetch(request, {

@@ -9,7 +9,7 @@ import { allow } from "../http/access.ts";
 import { principalOf } from "../http/auth.ts";
 import { isForm, readForm, single } from "../http/body.ts";
 import { envelope } from "../http/respond.ts";
-import type { Router } from "../http/router.ts";
+import type { RouteDoc, Router } from "../http/router.ts";
 import type { KernelContext } from "../kernel-context.ts";
 import { enforceRateLimits } from "./rate-limit.ts";
 import { findSample, insertSample, sampleView, searchSamples } from "./store.ts";
@@ -47,29 +47,67 @@ const SubmissionFields = v.object({
 const SearchQuery = v.object({
   q: v.pipe(
     v.string("q is required"),
-    v.regex(/^([0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, "must be an md5, sha1 or sha256"),
+    v.regex(
+      /^([0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/,
+      "must be an md5, sha1 or sha256",
+    ),
   ),
-  offset: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number)), "0"),
+  offset: v.optional(
+    v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number)),
+    "0",
+  ),
   limit: v.optional(
-    v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number), v.minValue(1), v.maxValue(100)),
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+$/, "must be a whole number"),
+      v.transform(Number),
+      v.minValue(1),
+      v.maxValue(100),
+    ),
     "10",
   ),
 });
 
+const DOC = {
+  submit: {
+    summary: "Submit a sample for analysis (Threat Grid v2)",
+    description:
+      "A multipart form: the file in the field `sample`, and the optional fields below. " +
+      "Counts against the user's and the organization's submission limits.",
+    body: SubmissionFields,
+    bodyTypes: ["multipart/form-data"],
+    problems: [
+      "multipart_required",
+      "sample_missing",
+      "sample_empty",
+      "sample_too_large",
+      "invalid_request",
+      "rate_limited",
+    ],
+  },
+  get: { summary: "A sample this key may see", problems: ["sample_not_found"] },
+  state: { summary: "A sample's analysis state", problems: ["sample_not_found"] },
+  search: {
+    summary: "Samples by md5, sha1 or sha256 (Threat Grid v2)",
+    query: SearchQuery,
+    problems: ["invalid_request"],
+  },
+} satisfies Record<string, RouteDoc>;
+
 export function sampleRoutes(kernel: KernelContext, router: Router): void {
-  router.post("/", allow(...SUBMITTERS), async (c) => {
+  router.post("/", allow(...SUBMITTERS), DOC.submit, async (c) => {
     if (!isForm(c) || !(c.req.header("content-type") ?? "").includes("multipart/form-data")) {
       throw new Problem(
         415,
         "multipart_required",
         "Multipart required",
-        "Submit samples as multipart/form-data with the file in the \"sample\" field.",
+        'Submit samples as multipart/form-data with the file in the "sample" field.',
       );
     }
     const form = await readForm(c);
     const file = single(form.sample);
     if (!(file instanceof File)) {
-      throw badRequest("sample_missing", "The \"sample\" field must hold the file to analyse.", [
+      throw badRequest("sample_missing", 'The "sample" field must hold the file to analyse.', [
         { path: "/sample", message: "missing, or not a file" },
       ]);
     }
@@ -132,13 +170,13 @@ export function sampleRoutes(kernel: KernelContext, router: Router): void {
     return envelope(c, sampleView(sample));
   });
 
-  router.get("/:id", allow(...SUBMITTERS), async (c) => {
+  router.get("/:id", allow(...SUBMITTERS), DOC.get, async (c) => {
     const sample = await findSample(kernel.db.orm, c.req.param("id") ?? "", principalOf(c));
     if (!sample) throw sampleNotFound(c.req.param("id") ?? "");
     return envelope(c, sampleView(sample));
   });
 
-  router.get("/:id/state", allow(...SUBMITTERS), async (c) => {
+  router.get("/:id/state", allow(...SUBMITTERS), DOC.state, async (c) => {
     const sample = await findSample(kernel.db.orm, c.req.param("id") ?? "", principalOf(c));
     if (!sample) throw sampleNotFound(c.req.param("id") ?? "");
     return envelope(c, { state: sample.state });
@@ -146,7 +184,7 @@ export function sampleRoutes(kernel: KernelContext, router: Router): void {
 }
 
 export function searchRoutes(kernel: KernelContext, router: Router): void {
-  router.get("/submissions", allow(...SUBMITTERS), async (c) => {
+  router.get("/submissions", allow(...SUBMITTERS), DOC.search, async (c) => {
     const query = parseInput(SearchQuery, c.req.query(), "query");
     const rows = await searchSamples(kernel.db.orm, query.q, principalOf(c), query);
     return envelope(c, {

@@ -11,19 +11,47 @@ import type { FieldError } from "../errors.ts";
 import { allow } from "../http/access.ts";
 import { principalOf } from "../http/auth.ts";
 import { readBody } from "../http/body.ts";
-import type { Router } from "../http/router.ts";
+import type { RouteDoc, Router } from "../http/router.ts";
 import type { KernelContext } from "../kernel-context.ts";
+import type { Settings } from "../services/settings.ts";
 
 /** Settings that have a route of their own, because changing them does more than store. */
 const OWN_ROUTES: Record<string, string> = {
   "appliance.hostname": "PUT /api/v1/appliance/hostname",
 };
 
+/** What a PATCH may hold: each setting without a route of its own, in its declared schema. */
+function patchSchema(settings: Settings): v.GenericSchema {
+  const entries = settings
+    .keys()
+    .filter((key) => !OWN_ROUTES[key])
+    .map((key) => [
+      key,
+      v.optional(v.pipe(settings.schemaOf(key), v.description(settings.describe(key)))),
+    ]);
+  return v.strictObject(Object.fromEntries(entries));
+}
+
 /** Mounts the settings routes. */
 export function settingsRoutes(kernel: KernelContext, router: Router): void {
-  router.get("/", allow("admin"), async (c) => c.json(await kernel.settings.all(kernel.db.orm)));
+  const doc = {
+    read: { summary: "Every setting with its current value" },
+    change: {
+      summary: "Change settings, all or none",
+      description:
+        "Send only the settings to change. Each value is checked against its setting; " +
+        "if one is refused, nothing is stored. Answers every setting, as GET does.",
+      // Plugins declare their settings after this route exists.
+      body: () => patchSchema(kernel.settings),
+      problems: ["invalid_setting", "malformed_json", "unsupported_media_type"],
+    },
+  } satisfies Record<string, RouteDoc>;
 
-  router.patch("/", allow("admin"), async (c) => {
+  router.get("/", allow("admin"), doc.read, async (c) =>
+    c.json(await kernel.settings.all(kernel.db.orm)),
+  );
+
+  router.patch("/", allow("admin"), doc.change, async (c) => {
     const body = await readBody(c, ["json"]);
     const errors: FieldError[] = [];
     const values: [string, unknown][] = [];
