@@ -122,6 +122,113 @@ describe("adding CA certificates", () => {
   });
 });
 
+describe("forms, leaves and weak signatures", () => {
+  const form = (fields: Record<string, string | File>) => {
+    const data = new FormData();
+    for (const [name, value] of Object.entries(fields)) data.append(name, value);
+    return app.call("POST", "/api/v1/ca-certificates", { multipart: data });
+  };
+  const file = (bytes: Uint8Array | string, name: string) =>
+    new File([bytes as Uint8Array<ArrayBuffer>], name);
+
+  test("reads a DER file part as bytes, under each documented field name", async () => {
+    for (const field of ["file", "certificate", "der", "pem"]) {
+      const res = await form({ [field]: file(pki.root.der, "root.der") });
+      expect(res.status).toBe(201);
+      expect(res.json.added.map((a: any) => a.sha256)).toEqual([sha256(pki.root.der)]);
+      await remove(sha256(pki.root.der));
+    }
+  });
+
+  test("reads a PEM file part and a PEM text field of a form", async () => {
+    const filed = await form({ file: file(pki.root.pem, "root.pem") });
+    expect(filed.status).toBe(201);
+    expect(filed.json.added[0].sha256).toBe(sha256(pki.root.der));
+    await remove(sha256(pki.root.der));
+    const typed = await form({ pem: pki.root.pem });
+    expect(typed.status).toBe(201);
+    expect(typed.json.added[0].sha256).toBe(sha256(pki.root.der));
+    await remove(sha256(pki.root.der));
+  });
+
+  test("refuses a form without one certificate field, naming the fields it takes", async () => {
+    const res = await form({ upload: file(pki.root.der, "root.der") });
+    expect(res.status).toBe(400);
+    expect(res.json.code).toBe("invalid_request");
+    expect(res.json.errors).toEqual([
+      {
+        path: "/upload",
+        message: "is not a field of this form: send one of file, certificate, pem, der",
+      },
+      {
+        path: "/",
+        message:
+          "send exactly one of file, certificate, pem, der: the certificate file (PEM or DER)",
+      },
+    ]);
+    expect(await list()).toEqual([]);
+  });
+
+  test("refuses a server certificate issued by a CA, even expired, as not_an_anchor", async () => {
+    const expiredLeaf = pki.issue({
+      name: "expired-leaf",
+      issuer: "intermediate",
+      notBefore: new Date("2020-01-01T00:00:00Z"),
+      notAfter: new Date("2021-01-01T00:00:00Z"),
+    });
+    for (const leaf of [expiredLeaf, pki.leaf]) {
+      const res = await app.call("POST", "/api/v1/ca-certificates", {
+        json: { pem: leaf.pem + pki.root.pem },
+      });
+      expect(res.status).toBe(422);
+      expect(res.json.code).toBe("not_an_anchor");
+      expect(res.json.errors.length).toBe(1);
+      expect(res.json.errors[0].path).toBe("/pem");
+      expect(res.json.errors[0].message).toContain("is a server certificate (CA:FALSE) issued by");
+      expect(res.json.detail).toEndWith("Nothing was added.");
+      expect(await list()).toEqual([]);
+    }
+  });
+
+  test("adds a SHA-1 signed intermediate CA with a weak_signature warning", async () => {
+    const weak = pki.issue({
+      name: "sha1-intermediate",
+      subject: "/CN=SHA-1 Test Intermediate",
+      issuer: "root",
+      san: null,
+      eku: null,
+      basicConstraints: "critical,CA:TRUE",
+      md: "sha1",
+    });
+    const res = await app.call("POST", "/api/v1/ca-certificates", {
+      json: { pem: weak.pem + pki.root.pem },
+    });
+    expect(res.status).toBe(201);
+    expect(res.json.added.map((a: any) => a.kind).sort()).toEqual(["ca", "intermediate"]);
+    expect(res.json.warnings.map((w: any) => w.code)).toEqual(["weak_signature"]);
+    expect(res.json.warnings[0].message).toContain("is signed with sha1WithRSAEncryption");
+    expect(res.json.warnings[0].message).toContain("trusting it is your call");
+    await remove(sha256(weak.der));
+    await remove(sha256(pki.root.der));
+  });
+
+  test("gives a SHA-1 self-signed root no weak_signature: none checks its signature", async () => {
+    const root = pki.issue({
+      name: "sha1-root",
+      subject: "/CN=SHA-1 Test Root",
+      issuer: "self",
+      san: null,
+      eku: null,
+      basicConstraints: "critical,CA:TRUE",
+      md: "sha1",
+    });
+    const res = await app.call("POST", "/api/v1/ca-certificates", { json: { pem: root.pem } });
+    expect(res.status).toBe(201);
+    expect(res.json.warnings).toEqual([]);
+    await remove(sha256(root.der));
+  });
+});
+
 describe("refusals", () => {
   const cases: [string, () => Promise<{ status: number; json: any }>, number, string][] = [
     [

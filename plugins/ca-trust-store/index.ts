@@ -17,6 +17,7 @@ import type { RouteDoc } from "../../src/http/router.ts";
 import { definePlugin } from "../../src/plugin.ts";
 import { TRUST_STORE_CHANGED, anchorDependentsPoint } from "./dependents.ts";
 import { JsonInput, readPostedCertificates } from "./input.ts";
+import { nonAnchorMessage, nonAnchors, weakSignatureWarnings } from "./judge.ts";
 import { migrations } from "./schema.ts";
 import {
   activePems,
@@ -59,7 +60,9 @@ const DOC = {
   add: {
     summary: "Trust CA certificates (or a service's self-signed certificate)",
     description:
-      "JSON with `pem` or `der` (base64), or the PEM or DER file itself as the body. " +
+      "JSON with `pem` or `der` (base64), a form with one field `file`, `certificate`, " +
+      "`pem` or `der` (a file part is read as bytes), or the PEM or DER file itself as " +
+      "the body. A server certificate issued by a CA is refused (`not_an_anchor`). " +
       "Answers 201 when a certificate was added, 200 when all were trusted already.",
     body: JsonInput,
     problems: [
@@ -138,7 +141,20 @@ export default definePlugin({
           );
         }
         const { anchors, already_trusted } = parsed.value;
-        const warnings = await withoutAnsweredWarnings(tx, anchors, parsed.value.warnings);
+        const leaves = nonAnchors(anchors);
+        if (leaves.length > 0) {
+          const messages = leaves.map(nonAnchorMessage);
+          throw unprocessable(
+            "not_an_anchor",
+            "Not a trust anchor",
+            `${messages[0]} Nothing was added.`,
+            messages.map((message) => ({ path: posted.path, message })),
+          );
+        }
+        const warnings = [
+          ...(await withoutAnsweredWarnings(tx, anchors, parsed.value.warnings)),
+          ...weakSignatureWarnings(anchors),
+        ];
         const added = await insertAnchors(tx, anchors, actor, now.toISOString());
         if (added.length > 0) {
           await ctx.events.emit(tx, TRUST_STORE_CHANGED, {

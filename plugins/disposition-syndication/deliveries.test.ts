@@ -275,3 +275,121 @@ describe("delivery outcomes", () => {
     expect(everything).not.toContain(encoded);
   });
 });
+
+describe("what the administrator sees of a refused or slow service", () => {
+  test("a 401 is attempt 1 in the counters and the log; status=blocked lists it", async () => {
+    const { receiver, serviceId } = await serviceWith(undefined, { password: "wrong" });
+    await newDisposition();
+    await waitFor("credentials_rejected", async () => {
+      const s = (await app.call("GET", `/api/v1/disposition-services/${serviceId}`)).json;
+      return s.status === "credentials_rejected" ? s : undefined;
+    });
+    const [pending] = await deliveriesOf(app, serviceId, "pending");
+    expect(pending.attempts).toBe(1);
+    expect(receiver.requests.length).toBe(1);
+    const refused = (await app.call("GET", `/api/v1/deliveries/${pending.id}`)).json;
+    expect(refused.attempt_log.map((a: any) => [a.attempt, a.outcome, a.http_status])).toEqual([
+      [1, "blocked", 401],
+    ]);
+    expect((await deliveriesOf(app, serviceId, "blocked")).map((d) => d.id)).toEqual([pending.id]);
+    expect(await deliveriesOf(app, serviceId, "failed")).toEqual([]);
+
+    await app.call("PATCH", `/api/v1/disposition-services/${serviceId}`, {
+      json: { password: AMP_PASSWORD },
+    });
+    const [delivered] = await waitFor("the delivery", async () => {
+      const rows = await deliveriesOf(app, serviceId, "delivered");
+      return rows.length === 1 ? rows : undefined;
+    });
+    expect(delivered.attempts).toBe(2);
+    expect(receiver.requests.length).toBe(2);
+    const log = (await app.call("GET", `/api/v1/deliveries/${delivered.id}`)).json.attempt_log;
+    expect(log.map((a: any) => [a.attempt, a.outcome, a.http_status])).toEqual([
+      [2, "delivered", 200],
+      [1, "blocked", 401],
+    ]);
+    expect(await deliveriesOf(app, serviceId, "blocked")).toEqual([]);
+  });
+
+  test("an initial backoff above the maximum is stored and waits the maximum", async () => {
+    const contradictory = {
+      "deliveries.backoff_initial_ms": 10_000,
+      "deliveries.backoff_max_ms": 10,
+    };
+    const patched = await app.call("PATCH", "/api/v1/settings", { json: contradictory });
+    expect(patched.status).toBe(200);
+    try {
+      const { receiver, serviceId } = await serviceWith((_req, res) => res.writeHead(500).end());
+      await newDisposition();
+      await waitFor(
+        "three quick attempts",
+        async () => (await deliveriesOf(app, serviceId, "failed")).length === 1,
+        5_000,
+      );
+      expect(receiver.requests.length).toBe(3);
+    } finally {
+      await quickDeliveries(app);
+    }
+  });
+
+  test("a redirect's query never reaches the stored errors or the logs", async () => {
+    const secret = "Redirect-T0ken";
+    const location = `https://other.example.test/next?token=${secret}`;
+    const { serviceId } = await serviceWith((_req, res) => res.writeHead(302, { location }).end());
+    await newDisposition();
+    await waitFor("the failure", async () =>
+      (await deliveriesOf(app, serviceId, "failed")).length === 1 ? true : undefined,
+    );
+    const stored = await queryDatabase(
+      app,
+      "SELECT a.error AS attempt_error, d.last_error FROM disposition_attempts a " +
+        "JOIN disposition_deliveries d ON d.id = a.delivery_id WHERE a.service_id = ?",
+      [serviceId],
+    );
+    expect(stored.length).toBe(3);
+    for (const row of stored) {
+      expect(row.attempt_error).toBe("HTTP 302 (redirect to https://other.example.test/next)");
+    }
+    expect(JSON.stringify(stored) + app.logs).not.toContain(secret);
+  });
+
+  test("checking a service that answers after 20 s answers within 9 s, naming http", async () => {
+    const timers: Array<ReturnType<typeof setTimeout>> = [];
+    const { receiver, serviceId } = await serviceWith((_req, res) => {
+      timers.push(setTimeout(() => res.end(), 20_000));
+    });
+    try {
+      const started = Date.now();
+      const res = await app.call("POST", `/api/v1/disposition-services/${serviceId}/check`);
+      expect(Date.now() - started).toBeLessThan(9_000);
+      expect(res.status).toBe(200);
+      expect(res.json.ok).toBe(false);
+      expect(res.json.steps.map((s: any) => [s.step, s.ok])).toEqual([
+        ["dns", true],
+        ["tcp", true],
+        ["tls", true],
+        ["http", false],
+      ]);
+      expect(res.json.steps[3].detail).toContain("sent no HTTP answer within");
+      expect(receiver.requests.length).toBe(1);
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+    }
+  });
+
+  test("the check of a service that redirects fails, naming the URL to use", async () => {
+    const { receiver, serviceId } = await serviceWith((_req, res) =>
+      res.writeHead(302, { location: "/v2/disposition-updates" }).end(),
+    );
+    const res = await app.call("POST", `/api/v1/disposition-services/${serviceId}/check`);
+    expect(res.json.ok).toBe(false);
+    expect(res.json.steps.at(-1)).toEqual({
+      step: "http",
+      ok: false,
+      detail:
+        `HTTP 302: the service redirects to https://127.0.0.1:${receiver.port}` +
+        "/v2/disposition-updates; deliveries do not follow redirects, so every delivery " +
+        "would fail: put that URL in the service",
+    });
+  });
+});

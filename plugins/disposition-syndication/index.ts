@@ -10,6 +10,7 @@ import { registerProblems } from "../../src/http/problem-catalog.ts";
 import { definePlugin } from "../../src/plugin.ts";
 import { TRUST_STORE_CHANGED, anchorDependentsPoint } from "../ca-trust-store/dependents.ts";
 import { metricsPoint } from "../../src/metrics.ts";
+import { urlForLog } from "../../src/outbound/redact.ts";
 import { enqueueForServices } from "./enqueue.ts";
 import { deliveryMetrics } from "./metrics.ts";
 import { deliveryRoutes } from "./delivery-routes.ts";
@@ -72,7 +73,7 @@ export default definePlugin({
           .from(services)
           .where(eq(services.anchorSha256, sha256))
           .all();
-        return rows.map((s) => `disposition service ${s.id} "${s.name}" (${s.url})`);
+        return rows.map((s) => `disposition service ${s.id} "${s.name}" (${urlForLog(s.url)})`);
       },
     });
     ctx.provide(metricsPoint, deliveryMetrics(ctx));

@@ -75,8 +75,9 @@ export const DeliveriesQuery = v.strictObject(
   {
     status: v.optional(
       v.picklist(
-        ["pending", "held", "delivered", "failed"],
-        "status must be pending, held, delivered or failed",
+        ["pending", "held", "delivered", "failed", "blocked"],
+        "status must be pending, held, delivered, failed or blocked " +
+          "(pending, while the service is credentials_rejected or untrusted)",
       ),
     ),
     cursor: v.optional(IdParam),

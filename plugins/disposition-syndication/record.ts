@@ -145,10 +145,11 @@ async function recordUndelivered(
     .where(eq(services.id, delivery.serviceId));
 
   if (outcome.kind === "blocked") {
-    // The attempt does not count: the delivery waits for the administrator, not for retries.
+    // The request was sent and is in the attempt log, so it stays counted; the delivery
+    // stays pending and waits for the administrator, as the service's status says.
     await tx
       .update(deliveries)
-      .set({ ...release, lastError: error, attempts: sql`${deliveries.attempts} - 1` })
+      .set({ ...release, lastError: error })
       .where(row);
     ctx.log.warn(
       { service: delivery.serviceId, err: error },

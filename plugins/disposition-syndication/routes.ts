@@ -11,6 +11,7 @@ import { principalOf } from "../../src/http/auth.ts";
 import { readBody } from "../../src/http/body.ts";
 import type { RouteDoc } from "../../src/http/router.ts";
 import type { PluginContext } from "../../src/plugin.ts";
+import { urlForLog } from "../../src/outbound/redact.ts";
 import { holdPending, releaseHeld, replay } from "./enqueue.ts";
 import { CreateService, DeliveriesQuery, IdParam, ReplayInput, UpdateService } from "./input.ts";
 import { attempts, deliveries, services } from "./schema.ts";
@@ -125,11 +126,16 @@ export function serviceRoutes(ctx: PluginContext): void {
         action: "disposition_service.create",
         target: String(created.id),
         outcome: "success",
-        detail: { url: created.url, username: created.username, enabled: created.enabled },
+        detail: {
+          url: urlForLog(created.url),
+          username: created.username,
+          enabled: created.enabled,
+        },
       });
       return created;
     });
-    ctx.log.info({ service: row.id, url: row.url, by: actor }, "disposition service added");
+    const logged = { service: row.id, url: urlForLog(row.url), by: actor };
+    ctx.log.info(logged, "disposition service added");
     return c.json(serviceView(row), 201);
   });
 
@@ -190,7 +196,7 @@ export function serviceRoutes(ctx: PluginContext): void {
         action: "disposition_service.delete",
         target: String(serviceId),
         outcome: "success",
-        detail: { url: row.url },
+        detail: { url: urlForLog(row.url) },
       });
     });
     ctx.log.info({ service: serviceId, by: actor }, "disposition service deleted");
@@ -213,14 +219,18 @@ export function serviceRoutes(ctx: PluginContext): void {
   router.get("/:id/deliveries", allow("admin"), DOC.deliveries, async (c) => {
     const serviceId = id(c.req.param("id"));
     const query = parseInput(DeliveriesQuery, c.req.query(), "query");
-    await requireService(ctx.db.orm, serviceId);
+    const service = await requireService(ctx.db.orm, serviceId);
+    // Blocked: pending, and waiting for the administrator to fix the service, not for a retry.
+    const blocked = query.status === "blocked";
+    if (blocked && service.status === "ok") return c.json({ items: [], next_cursor: null });
+    const status = query.status === "blocked" ? "pending" : query.status;
     const rows = await ctx.db.orm
       .select()
       .from(deliveries)
       .where(
         and(
           eq(deliveries.serviceId, serviceId),
-          query.status ? eq(deliveries.status, query.status) : undefined,
+          status ? eq(deliveries.status, status) : undefined,
           query.cursor ? gt(deliveries.id, query.cursor) : undefined,
         ),
       )

@@ -26,6 +26,7 @@ describe("disposition services refuse bad input and save nothing", () => {
     ["an unknown field", { ...valid, token: "x" }, 400, "invalid_request"],
     ["an empty password", { ...valid, password: "" }, 400, "invalid_request"],
     ["a missing username", { url: valid.url, password: "pw" }, 400, "invalid_request"],
+    ["port 0 in the URL", { ...valid, url: "https://10.20.30.40:0/dus" }, 422, "url_invalid"],
   ];
   for (const [what, body, status, code] of refusals) {
     test(`refuses ${what} with ${status} ${code}`, async () => {
@@ -57,6 +58,10 @@ describe("D9: service URLs that reach the appliance or its metadata are refused"
     "https://2130706433/",
     "https://0.0.0.0/",
     "https://169.254.169.254/",
+    "https://[fd00:ec2::254]/",
+    "https://100.100.100.200/",
+    "https://[2002:7f00:1::]/",
+    "https://[::ffff:0:127.0.0.1]/",
   ];
   for (const url of forbidden) {
     test(`refuses ${url} at create and at update`, async () => {
@@ -85,6 +90,74 @@ describe("D9: service URLs that reach the appliance or its metadata are refused"
       });
       expect(res.status).toBe(201);
       await app.call("DELETE", `/api/v1/disposition-services/${res.json.id}`);
+    }
+  });
+});
+
+describe("credentials that HTTP Basic cannot carry are refused", () => {
+  const refused: [string, Record<string, string>, string, string][] = [
+    ["a colon in the username", { username: "amp:ops" }, "/username", "colon"],
+    ["a CR LF in the username", { username: "amp\r\nops" }, "/username", "control"],
+    ["a NUL in the username", { username: "amp\u0000" }, "/username", "control"],
+    ["a line feed in the password", { password: "pw\nX-Injected: 1" }, "/password", "control"],
+    ["a NUL in the password", { password: "pw\u0000" }, "/password", "control"],
+  ];
+  for (const [what, change, path, why] of refused) {
+    test(`refuses ${what} with 400 naming ${path}, at create and at update`, async () => {
+      const before = await serviceCount();
+      const created = await app.call("POST", "/api/v1/disposition-services", {
+        json: { ...valid, ...change },
+      });
+      expect(created.status).toBe(400);
+      expect(created.json.code).toBe("invalid_request");
+      expect(created.json.errors.map((e: any) => e.path)).toEqual([path]);
+      expect(created.json.errors[0].message).toContain(why);
+      expect(await serviceCount()).toBe(before);
+
+      const id = (await app.call("POST", "/api/v1/disposition-services", { json: valid })).json.id;
+      const patched = await app.call("PATCH", `/api/v1/disposition-services/${id}`, {
+        json: change,
+      });
+      expect(patched.status).toBe(400);
+      expect(patched.json.errors.map((e: any) => e.path)).toEqual([path]);
+      await app.call("DELETE", `/api/v1/disposition-services/${id}`);
+    });
+  }
+
+  test("accepts a colon in the password: Basic splits at the first colon only", async () => {
+    const res = await app.call("POST", "/api/v1/disposition-services", {
+      json: { ...valid, password: "pa:ss:word" },
+    });
+    expect(res.status).toBe(201);
+    await app.call("DELETE", `/api/v1/disposition-services/${res.json.id}`);
+  });
+});
+
+describe("a service URL's query and user info never reach logs or the audit", () => {
+  test("logs and audits origin and path only, on add, on delete and as a dependent", async () => {
+    const url = "https://10.20.30.40:8443/dus?api_key=K3y-In-Query&token=T0ken-In-Query";
+    const created = await app.call("POST", "/api/v1/disposition-services", {
+      json: { ...valid, url },
+    });
+    expect(created.status).toBe(201);
+    expect(created.json.url).toBe(url);
+    await app.call("DELETE", `/api/v1/disposition-services/${created.json.id}`);
+
+    const added = app.logs
+      .split("\n")
+      .filter((line) => line.includes('"disposition service added"'))
+      .map((line) => JSON.parse(line))
+      .find((entry) => entry.service === created.json.id);
+    expect(added.url).toBe("https://10.20.30.40:8443/dus");
+    const audit = await queryDatabase(
+      app,
+      "SELECT detail FROM audit_events WHERE target = ? AND action LIKE 'disposition_service.%'",
+      [String(created.json.id)],
+    );
+    expect(audit.length).toBe(2);
+    const everything = app.logs + JSON.stringify(audit);
+    for (const secret of ["K3y-In-Query", "T0ken-In-Query"]) {
+      expect(everything).not.toContain(secret);
     }
   });
 });

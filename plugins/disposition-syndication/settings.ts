@@ -15,12 +15,14 @@ const DEFINITIONS = {
   "deliveries.backoff_initial_ms": [
     whole(10, 3_600_000),
     5_000,
-    "The wait before the second attempt, in ms; each later wait doubles, with jitter.",
+    "The wait before the second attempt, in ms; each later wait doubles, with jitter. " +
+      "A value above deliveries.backoff_max_ms acts as that maximum.",
   ],
   "deliveries.backoff_max_ms": [
     whole(10, 86_400_000),
     3_600_000,
-    "The longest wait between attempts, in ms (also caps Retry-After).",
+    "The longest wait between attempts, in ms (also caps Retry-After and " +
+      "deliveries.backoff_initial_ms).",
   ],
   "deliveries.lease_ms": [
     whole(1_000, 600_000),
@@ -52,10 +54,13 @@ export async function readDeliverySettings(
   db: Executor,
 ): Promise<DeliverySettings> {
   const get = (key: Key) => settings.get<number>(db, key);
+  const backoffMaxMs = await get("deliveries.backoff_max_ms");
   return {
     maxAttempts: await get("deliveries.max_attempts"),
-    backoffInitialMs: await get("deliveries.backoff_initial_ms"),
-    backoffMaxMs: await get("deliveries.backoff_max_ms"),
+    // Settings are checked one key at a time, so an initial wait above the maximum can be
+    // stored; the maximum wins, as it does for every later wait.
+    backoffInitialMs: Math.min(await get("deliveries.backoff_initial_ms"), backoffMaxMs),
+    backoffMaxMs,
     leaseMs: await get("deliveries.lease_ms"),
     concurrency: await get("deliveries.concurrency"),
   };

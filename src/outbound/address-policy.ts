@@ -81,7 +81,7 @@ const EMBEDDING_IPV4: ReadonlyArray<{ range: Cidr; ipv4: (value: bigint) => bigi
   { range: range("2001::/32"), ipv4: (v) => ~v },
 ];
 
-/** ISATAP (RFC 5214) interface identifiers, under any prefix: `::0:5efe:a.b.c.d`, `::200:5efe:…`. */
+/** ISATAP (RFC 5214) interface identifiers, any prefix: `::0:5efe:a.b.c.d`, `::200:5efe:…`. */
 const ISATAP_IDS: ReadonlySet<bigint> = new Set([0x00005efen, 0x02005efen]);
 
 const OPEN_HINT = "add a range that covers it to PORTICO_OUTBOUND_ALLOW to open it";

@@ -220,12 +220,16 @@ async function probeHttp(
   let location: string | undefined;
   try {
     const { userAgent, maxBodyBytes } = deps;
-    const response = await exchange(target, { method, headers }, {
-      anchors,
-      timeoutMs,
-      userAgent,
-      maxBodyBytes,
-    });
+    const response = await exchange(
+      target,
+      { method, headers },
+      {
+        anchors,
+        timeoutMs,
+        userAgent,
+        maxBodyBytes,
+      },
+    );
     status = response.status;
     location = response.headers.location;
   } catch (error) {
