@@ -311,25 +311,26 @@ describe("what the administrator sees of a refused or slow service", () => {
     expect(await deliveriesOf(app, serviceId, "blocked")).toEqual([]);
   });
 
-  test("an initial backoff above the maximum is stored and waits the maximum", async () => {
-    const contradictory = {
-      "deliveries.backoff_initial_ms": 10_000,
-      "deliveries.backoff_max_ms": 10,
-    };
-    const patched = await app.call("PATCH", "/api/v1/settings", { json: contradictory });
-    expect(patched.status).toBe(200);
-    try {
-      const { receiver, serviceId } = await serviceWith((_req, res) => res.writeHead(500).end());
-      await newDisposition();
-      await waitFor(
-        "three quick attempts",
-        async () => (await deliveriesOf(app, serviceId, "failed")).length === 1,
-        5_000,
-      );
-      expect(receiver.requests.length).toBe(3);
-    } finally {
-      await quickDeliveries(app);
-    }
+  test("an initial backoff above the maximum is refused, alone or in one change with it", async () => {
+    const together = await app.call("PATCH", "/api/v1/settings", {
+      json: { "deliveries.backoff_initial_ms": 10_000, "deliveries.backoff_max_ms": 10 },
+    });
+    expect(together.status).toBe(400);
+    expect(together.json.code).toBe("invalid_setting");
+    expect(together.json.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      "/deliveries.backoff_initial_ms",
+      "/deliveries.backoff_max_ms",
+    ]);
+    const alone = await app.call("PATCH", "/api/v1/settings", {
+      json: { "deliveries.backoff_initial_ms": 1_000 },
+    });
+    expect(alone.status).toBe(400);
+    expect(alone.json.errors[0].message).toBe("must not be above deliveries.backoff_max_ms (400)");
+    const both = await app.call("PATCH", "/api/v1/settings", {
+      json: { "deliveries.backoff_initial_ms": 1_000, "deliveries.backoff_max_ms": 2_000 },
+    });
+    expect(both.status).toBe(200);
+    await quickDeliveries(app);
   });
 
   test("a redirect's query never reaches the stored errors or the logs", async () => {

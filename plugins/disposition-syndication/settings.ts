@@ -5,7 +5,7 @@
  */
 import * as v from "valibot";
 import type { Executor } from "../../db/client.ts";
-import type { Settings } from "../../src/services/settings.ts";
+import type { SettingCheck, Settings } from "../../src/services/settings.ts";
 
 const whole = (min: number, max: number) =>
   v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
@@ -16,13 +16,12 @@ const DEFINITIONS = {
     whole(10, 3_600_000),
     5_000,
     "The wait before the second attempt, in ms; each later wait doubles, with jitter. " +
-      "A value above deliveries.backoff_max_ms acts as that maximum.",
+      "At most deliveries.backoff_max_ms.",
   ],
   "deliveries.backoff_max_ms": [
     whole(10, 86_400_000),
     3_600_000,
-    "The longest wait between attempts, in ms (also caps Retry-After and " +
-      "deliveries.backoff_initial_ms).",
+    "The longest wait between attempts, in ms (also caps Retry-After).",
   ],
   "deliveries.lease_ms": [
     whole(1_000, 600_000),
@@ -43,9 +42,25 @@ export interface DeliverySettings {
   concurrency: number;
 }
 
+/** The first wait may not be longer than the longest. */
+const BACKOFF_ORDER: Partial<Record<Key, SettingCheck>> = {
+  "deliveries.backoff_initial_ms": async (value, after) => {
+    const max = (await after("deliveries.backoff_max_ms")) as number;
+    return (value as number) > max
+      ? `must not be above deliveries.backoff_max_ms (${max})`
+      : null;
+  },
+  "deliveries.backoff_max_ms": async (value, after) => {
+    const initial = (await after("deliveries.backoff_initial_ms")) as number;
+    return (value as number) < initial
+      ? `must not be below deliveries.backoff_initial_ms (${initial})`
+      : null;
+  },
+};
+
 export function defineDeliverySettings(settings: Settings): void {
   for (const [key, [schema, fallback, description]] of Object.entries(DEFINITIONS)) {
-    settings.define(key, schema, fallback, description);
+    settings.define(key, schema, fallback, description, BACKOFF_ORDER[key as Key]);
   }
 }
 

@@ -23,7 +23,11 @@ interface Definition {
  * A rule a value must also meet, seen against the appliance's state;
  * returns the reason a value is refused, or null.
  */
-export type SettingCheck = (value: unknown) => string | null | Promise<string | null>;
+export type SettingCheck = (
+  value: unknown,
+  /** Another setting's value as it will be once this change is stored. */
+  after: (key: string) => Promise<unknown>,
+) => string | null | Promise<string | null>;
 
 export class Settings {
   private readonly definitions = new Map<string, Definition>();
@@ -41,9 +45,17 @@ export class Settings {
   }
 
   /** The reason `value` may not be stored under `key` now, or null. */
-  async refusal(key: string, value: unknown): Promise<string | null> {
-    return (await this.definitions.get(key)?.check?.(value)) ?? null;
+  async refusal(
+    db: Executor,
+    key: string,
+    value: unknown,
+    patch: Record<string, unknown> = {},
+  ): Promise<string | null> {
+    const after = (other: string) =>
+      other in patch ? Promise.resolve(patch[other]) : this.get(db, other);
+    return (await this.definitions.get(key)?.check?.(value, after)) ?? null;
   }
+
 
   has(key: string): boolean {
     return this.definitions.has(key);

@@ -75,8 +75,9 @@ export function settingsRoutes(kernel: KernelContext, router: Router): void {
       }
       values.push([key, parsed.output]);
     }
+    const patch = Object.fromEntries(values);
     for (const [key, value] of values) {
-      const refusal = await kernel.settings.refusal(key, value);
+      const refusal = await kernel.settings.refusal(kernel.db.orm, key, value, patch);
       if (refusal) errors.push({ path: `/${key}`, message: refusal });
     }
     if (errors.length > 0) {
