@@ -129,7 +129,7 @@ test("a PORTICO_HOSTNAME that differs from the stored hostname is ignored with a
   const renamed = new RunningAppliance(appliance.dataDir, { PORTICO_HOSTNAME: "other.example.test" });
   renamed.port = appliance.port;
   await renamed.start();
-  expect(renamed.logs).toContain("Portico is serving https://appliance.example.test:");
+  expect(renamed.logs).toContain(`"url":"https://appliance.example.test:${appliance.port}/"`);
   expect(renamed.logs).toContain(
     "PORTICO_HOSTNAME=other.example.test is ignored: it sets the hostname on first boot only",
   );
