@@ -4,6 +4,7 @@
  * @module
  */
 import * as v from "valibot";
+import { pageLimit } from "../../src/http/paging.ts";
 
 const UNKNOWN = "is not a field of this request: remove it";
 const text = (what: string, max: number) =>
@@ -81,16 +82,7 @@ export const DeliveriesQuery = v.strictObject(
       ),
     ),
     cursor: v.optional(IdParam),
-    limit: v.optional(
-      v.pipe(
-        v.string(),
-        v.regex(/^\d+$/, "must be a whole number"),
-        v.transform(Number),
-        v.minValue(1, "must be 1 or more"),
-        v.maxValue(500, "must be 500 or less"),
-      ),
-      "100",
-    ),
+    limit: pageLimit(500, 100),
   },
   "is not a query parameter of this route: remove it",
 );

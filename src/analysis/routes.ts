@@ -7,6 +7,7 @@
  */
 import { asc, eq, gt } from "drizzle-orm";
 import * as v from "valibot";
+import { pageLimit } from "../http/paging.ts";
 import { notFound, parseInput } from "../errors.ts";
 import { allow } from "../http/access.ts";
 import { principalOf } from "../http/auth.ts";
@@ -21,16 +22,7 @@ import { knownVerdicts } from "./schema.ts";
 const ListQuery = v.strictObject(
   {
     cursor: v.optional(Sha256Param),
-    limit: v.optional(
-      v.pipe(
-        v.string(),
-        v.regex(/^\d+$/, "must be a whole number"),
-        v.transform(Number),
-        v.minValue(1, "must be 1 or more"),
-        v.maxValue(500, "must be 500 or less"),
-      ),
-      "100",
-    ),
+    limit: pageLimit(500, 100),
   },
   "is not a query parameter of this route: remove it",
 );
