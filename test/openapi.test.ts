@@ -126,3 +126,9 @@ test("the reference page shows an operation's fields, parameters and problems", 
   expect(verdicts).toContain("<code>limit</code>");
   expect(page).toContain('href="#op-postApiV1Users"');
 });
+
+test("a trailing slash names the same page", async () => {
+  const page = await kit.request("GET", "/api/docs/", { key: null });
+  expect(page.status).toBe(200);
+  expect(page.text).toContain("POST /csa/api/register");
+});

@@ -48,7 +48,8 @@ export interface CoreAppOptions {
 let lastRequestId = Math.floor(Math.random() * 1_000_000) * 1000;
 
 export function createCoreApp(options: CoreAppOptions): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+  // A trailing slash names the same route: /api/docs/ is /api/docs.
+  const app = new Hono<AppEnv>({ strict: false });
 
   app.use(async (c, next) => {
     const requestId = ++lastRequestId;

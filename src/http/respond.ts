@@ -12,9 +12,8 @@ import { problemPage, wantsHtml } from "./problem-page.ts";
 
 /** The Threat Grid API version a path speaks, or null for native routes. */
 export function compatibleVersion(path: string): 2 | 3 | null {
-  if (path.startsWith("/api/v2/")) return 2;
-  if (path.startsWith("/api/v3/")) return 3;
-  return null;
+  const match = /^\/api\/v([23])(\/|$)/.exec(path);
+  return match ? (Number(match[1]) as 2 | 3) : null;
 }
 
 /** A success in the compatible envelope. */

@@ -54,7 +54,7 @@ type Rest = [RouteDoc | RouteHandler, ...RouteHandler[]];
 
 export class Router {
   /** The Hono app mounted at {@link Router.prefix}. */
-  readonly app = new Hono<AppEnv>();
+  readonly app = new Hono<AppEnv>({ strict: false });
   readonly routes: RouteRecord[] = [];
 
   constructor(
