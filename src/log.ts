@@ -46,3 +46,19 @@ export function createLogger(
 export function redactUrl(pathAndQuery: string): string {
   return pathAndQuery.replace(/([?&]api_key=)[^&#]*/gi, "$1[redacted]");
 }
+
+/**
+ * A child logger made only when a line is written: most requests write
+ * none, and making a child (with its redaction) costs more than serving
+ * `/healthz`.
+ */
+export function lazyChild(log: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  return new Proxy({} as Logger, {
+    get(_target, name) {
+      child ??= log.child(bindings);
+      const value = Reflect.get(child, name, child);
+      return typeof value === "function" ? value.bind(child) : value;
+    },
+  });
+}

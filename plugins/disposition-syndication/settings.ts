@@ -72,8 +72,8 @@ export async function readDeliverySettings(
   const backoffMaxMs = await get("deliveries.backoff_max_ms");
   return {
     maxAttempts: await get("deliveries.max_attempts"),
-    // Settings are checked one key at a time, so an initial wait above the maximum can be
-    // stored; the maximum wins, as it does for every later wait.
+    // A PATCH cannot store an initial wait above the maximum; a value written
+    // before that rule existed is capped the same way as every later wait.
     backoffInitialMs: Math.min(await get("deliveries.backoff_initial_ms"), backoffMaxMs),
     backoffMaxMs,
     leaseMs: await get("deliveries.lease_ms"),

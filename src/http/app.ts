@@ -14,7 +14,7 @@ import type { Database } from "../../db/client.ts";
 import { Problem, isProblem } from "../errors.ts";
 import type { InterfaceName } from "../identity.ts";
 import type { Cidr } from "../outbound/ip.ts";
-import { redactUrl } from "../log.ts";
+import { lazyChild, redactUrl } from "../log.ts";
 import type { Logger } from "../log.ts";
 import { credentials } from "./auth.ts";
 import { databaseUnavailable, isDatabaseUnavailable } from "./database-faults.ts";
@@ -55,7 +55,7 @@ export function createCoreApp(options: CoreAppOptions): Hono<AppEnv> {
     const requestId = ++lastRequestId;
     const started = performance.now();
     c.set("requestId", requestId);
-    c.set("log", options.log.child({ request_id: requestId }));
+    c.set("log", lazyChild(options.log, { request_id: requestId }));
     const info = (c.env ?? {}) as ConnectionInfo;
     const forwardedFor = c.req.header("x-forwarded-for");
     const proxies = options.trustedProxies ?? [];
