@@ -53,7 +53,12 @@ export async function runMigrations(
     `CREATE TABLE IF NOT EXISTS "${table}" (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`,
   );
   const applied: string[] = [];
+  // One read first: on a restart every migration is applied, and none then
+  // needs a write transaction of its own.
+  const recorded = await client.execute(`SELECT id FROM "${table}"`);
+  const known = new Set(recorded.rows.map((row) => String(row.id)));
   for (const migration of migrations) {
+    if (known.has(migration.id)) continue;
     const tx = await client.transaction("write");
     try {
       const done = await tx.execute({
