@@ -1,7 +1,10 @@
 /**
- * Lockout after repeated failed sign-ins, counted per login and per source
- * address over the lockout period, in the database so that every process
- * of a scaled-out appliance counts the same failures.
+ * Lockout after repeated failed sign-ins over the lockout period, in the
+ * database so that every process of a scaled-out appliance counts the same
+ * failures. A login is locked for the address that failed with it, so that
+ * nobody can lock the well-known `admin` out from elsewhere with a few wrong
+ * passwords; a far higher count from all addresses together still locks it,
+ * which bounds a distributed guess.
  *
  * @module
  */
@@ -20,12 +23,24 @@ export interface Lockout {
 
 const MINUTE_MS = 60_000;
 
-async function recent(db: Executor, column: "login" | "source", value: string, since: string) {
-  const match = column === "login" ? signInFailures.login : signInFailures.source;
+/** Everywhere, a login may fail this many times the per-address limit. */
+const EVERYWHERE_FACTOR = 10;
+
+async function recent(
+  db: Executor,
+  filter: { login?: string; source?: string },
+  since: string,
+) {
   const rows = await db
     .select({ at: signInFailures.at })
     .from(signInFailures)
-    .where(and(eq(match, value), gt(signInFailures.at, since)))
+    .where(
+      and(
+        filter.login !== undefined ? eq(signInFailures.login, filter.login) : undefined,
+        filter.source !== undefined ? eq(signInFailures.source, filter.source) : undefined,
+        gt(signInFailures.at, since),
+      ),
+    )
     .orderBy(signInFailures.at)
     .all();
   return rows.map((r) => r.at);
@@ -44,13 +59,18 @@ export async function lockoutOf(
   const checks = [
     {
       scope: "login" as const,
-      failures: await recent(db, "login", login, since),
+      failures: await recent(db, { login, source }, since),
       max: limits.perLogin,
     },
     {
       scope: "source" as const,
-      failures: await recent(db, "source", source, since),
+      failures: await recent(db, { source }, since),
       max: limits.perSource,
+    },
+    {
+      scope: "login" as const,
+      failures: await recent(db, { login }, since),
+      max: limits.perLogin * EVERYWHERE_FACTOR,
     },
   ];
   for (const check of checks) {

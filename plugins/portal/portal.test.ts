@@ -98,6 +98,22 @@ describe("console sign-in", () => {
     expect((await client().signIn("admin", PASSWORD)).status).toBe(303);
   });
 
+  test("wrong passwords from one address do not lock the login out for the others", async () => {
+    for (let i = 0; i < 5; i++) await client("203.0.113.9").signIn("admin", `guess ${i}`);
+    expect((await client("203.0.113.9").signIn("admin", PASSWORD)).status).toBe(429);
+    expect((await client("198.51.100.20").signIn("admin", PASSWORD)).status).toBe(303);
+    clock.advance(15 * 60_000 + 1);
+  });
+
+  test("ten times the limit from many addresses locks the login everywhere", async () => {
+    for (let i = 0; i < 50; i++) await client(`203.0.113.${i + 10}`).signIn("admin", `guess ${i}`);
+    const locked = await client("198.51.100.21").signIn("admin", PASSWORD);
+    expect(locked.status).toBe(429);
+    expect(locked.text).toContain("Too many failed sign-ins for this login.");
+    clock.advance(15 * 60_000 + 1);
+    expect((await client("198.51.100.21").signIn("admin", PASSWORD)).status).toBe(303);
+  });
+
   test("failures from one source lock that source out for every login", async () => {
     await kit.request("PATCH", "/api/v1/settings", {
       json: { "portal.lockout_failures_per_source": 3 },
