@@ -45,6 +45,8 @@ interface Seen {
   activated: Set<string>;
   samples: Map<string, { key: string }>;
   dispositions: Map<string, string>;
+  /** Samples a verdict was sent for, acknowledged or not. */
+  judged: Set<string>;
 }
 
 let app: RunningAppliance;
@@ -101,9 +103,12 @@ async function step(rand: () => number, seen: Seen): Promise<void> {
     });
     if (res.status === 200) seen.samples.set(res.json.data.id, { key: id });
   } else if (roll < 0.98) {
-    const pending = [...seen.samples.keys()].filter((s) => !seen.dispositions.has(s));
+    // One verdict per sample: two concurrent ones could be acknowledged in one
+    // order and committed in the other, and the check would then be wrong.
+    const pending = [...seen.samples.keys()].filter((s) => !seen.judged.has(s));
     if (pending.length === 0) return;
     const sample = pending[Math.floor(rand() * pending.length)];
+    seen.judged.add(sample);
     const disposition = rand() < 0.5 ? "malicious" : "clean";
     const res = await app.call("PUT", `/api/v1/samples/${sample}/disposition`, {
       json: { disposition },
@@ -123,6 +128,7 @@ test(`SIGKILL amid a mixed workload loses nothing acknowledged (CRASH_SEED=${SEE
     activated: new Set(),
     samples: new Map(),
     dispositions: new Map(),
+    judged: new Set(),
   };
 
   for (let cycle = 0; cycle < CYCLES; cycle++) {
