@@ -105,10 +105,7 @@ const EnvSchema = v.object({
     v.union([secretKey], "PORTICO_SECRET_KEY must be 32 bytes in base64"),
   ),
   PORTICO_ADMIN_API_KEY: v.optional(
-    v.pipe(
-      v.string(),
-      v.minLength(32, "PORTICO_ADMIN_API_KEY must be at least 32 characters"),
-    ),
+    v.pipe(v.string(), v.minLength(32, "PORTICO_ADMIN_API_KEY must be at least 32 characters")),
   ),
   PORTICO_PLUGINS: v.optional(list, ""),
   PORTICO_PLUGIN_CONFIG: v.optional(v.string()),
@@ -116,7 +113,10 @@ const EnvSchema = v.object({
   PORTICO_TRUSTED_PROXIES: v.optional(v.string(), ""),
   PORTICO_METRICS_ALLOW: v.optional(v.string(), ""),
   PORTICO_LOG_LEVEL: v.optional(
-    v.picklist(["debug", "info", "warn", "error"], "PORTICO_LOG_LEVEL must be debug, info, warn or error"),
+    v.picklist(
+      ["debug", "info", "warn", "error"],
+      "PORTICO_LOG_LEVEL must be debug, info, warn or error",
+    ),
     "info",
   ),
 });

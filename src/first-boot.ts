@@ -77,14 +77,24 @@ export async function ensureAdministrator(
     const org = await createOrganization(tx, ADMINISTRATORS_ORG, at);
     const admin = await createUser(
       tx,
-      { login: "admin", organizationId: org.id, role: "admin", active: true, name: "Administrator", apiOnly: false },
+      {
+        login: "admin",
+        organizationId: org.id,
+        role: "admin",
+        active: true,
+        name: "Administrator",
+        apiOnly: false,
+      },
       at,
     );
     return issueApiKey(tx, admin.id, at, config.adminApiKey);
   });
   if (created === null) return;
   if (config.adminApiKey) {
-    log.info({ login: "admin" }, "created the administrator with the key from PORTICO_ADMIN_API_KEY");
+    log.info(
+      { login: "admin" },
+      "created the administrator with the key from PORTICO_ADMIN_API_KEY",
+    );
     return;
   }
   const fs = await import("node:fs/promises");

@@ -24,10 +24,7 @@ export interface TlsIdentityProvider {
   onChange(listener: (iface: InterfaceName) => void): void;
 }
 
-export const tlsIdentityPoint = defineExtensionPoint<TlsIdentityProvider>(
-  "kernel",
-  "tls-identity",
-);
+export const tlsIdentityPoint = defineExtensionPoint<TlsIdentityProvider>("kernel", "tls-identity");
 
 /**
  * A runtime listener serving one interface, registered by the runtime entry
@@ -63,10 +60,7 @@ export interface UserDetailsSection {
   load(db: Executor, user: { id: number; login: string }): Promise<unknown>;
 }
 
-export const userDetailsPoint = defineExtensionPoint<UserDetailsSection>(
-  "kernel",
-  "user-details",
-);
+export const userDetailsPoint = defineExtensionPoint<UserDetailsSection>("kernel", "user-details");
 
 /** The CA certificates the outbound client trusts, read before every request. */
 export interface TrustAnchorsProvider {

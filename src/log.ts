@@ -26,10 +26,7 @@ const REDACTED_PATHS = [
   "*.passphrase",
 ];
 
-export function createLogger(
-  level: LogLevel,
-  destination?: pino.DestinationStream,
-): Logger {
+export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,

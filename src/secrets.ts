@@ -37,7 +37,9 @@ function fromBase64(text: string): Uint8Array {
 }
 
 async function derive(master: Uint8Array, info: string, usage: "aes" | "raw") {
-  const base = await crypto.subtle.importKey("raw", master as BufferSource, "HKDF", false, ["deriveBits"]);
+  const base = await crypto.subtle.importKey("raw", master as BufferSource, "HKDF", false, [
+    "deriveBits",
+  ]);
   const bits = await crypto.subtle.deriveBits(
     { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info: encoder.encode(info) },
     base,

@@ -48,9 +48,21 @@ describe("connect a gateway", () => {
 
   test("a client that trusts another certificate refuses the connection", async () => {
     const other = openssl([
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-      "-keyout", "/dev/null", "-subj", `/CN=${TEST_HOSTNAME}`, "-days", "1",
-      "-addext", `subjectAltName=DNS:${TEST_HOSTNAME}`,
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      "/dev/null",
+      "-subj",
+      `/CN=${TEST_HOSTNAME}`,
+      "-days",
+      "1",
+      "-addext",
+      `subjectAltName=DNS:${TEST_HOSTNAME}`,
     ]);
     const refused = verifiedRequest(
       { hostname: TEST_HOSTNAME, address: "127.0.0.1", port: appliance.port, ca: [other] },
@@ -127,11 +139,9 @@ describe("connect a gateway", () => {
     });
     expect(["wait", "run", "succ"]).toContain(state.json.data.state);
 
-    const found = await appliance.call(
-      "GET",
-      `/api/v2/search/submissions?q=${data.sha256}`,
-      { key: deviceKey },
-    );
+    const found = await appliance.call("GET", `/api/v2/search/submissions?q=${data.sha256}`, {
+      key: deviceKey,
+    });
     expect(found.json.data.items.map((i: { item: { sample: string } }) => i.item.sample)).toEqual([
       data.id,
     ]);
@@ -148,7 +158,12 @@ describe("connect a gateway", () => {
     const byQuery = await appliance.call("GET", `/api/v3/session/whoami?api_key=${json.api_key}`, {
       key: null,
     });
-    expect(byQuery.json.data).toMatchObject({ login: id, role: "device", active: true, device: true });
+    expect(byQuery.json.data).toMatchObject({
+      login: id,
+      role: "device",
+      active: true,
+      device: true,
+    });
 
     const form = sampleForm("form key sample");
     form.set("api_key", json.api_key);
@@ -172,11 +187,9 @@ describe("the appliance's certificate", () => {
 
   test("after regenerate the server presents the new certificate without a restart", async () => {
     const before = await appliance.call("GET", "/api/v1/tls/clean/certificate");
-    const regenerated = await appliance.call(
-      "POST",
-      "/api/v1/tls/clean/certificate/regenerate",
-      { json: { key_algorithm: "ecdsa-p384", validity_days: 90 } },
-    );
+    const regenerated = await appliance.call("POST", "/api/v1/tls/clean/certificate/regenerate", {
+      json: { key_algorithm: "ecdsa-p384", validity_days: 90 },
+    });
     expect(regenerated.status).toBe(201);
     expect(regenerated.json.fingerprint_sha256).not.toBe(before.json.fingerprint_sha256);
     expect(regenerated.json).toMatchObject({

@@ -24,11 +24,9 @@ const register = (id: string, key: string | null = null, extra: Record<string, s
 
 async function accountsOf(id: string) {
   const users = await query(appliance.dataDir, "SELECT * FROM users WHERE login = ?", [id]);
-  const orgs = await query(
-    appliance.dataDir,
-    "SELECT * FROM organizations WHERE name LIKE ?",
-    [`${id}%`],
-  );
+  const orgs = await query(appliance.dataDir, "SELECT * FROM organizations WHERE name LIKE ?", [
+    `${id}%`,
+  ]);
   const liveKeys = await query(
     appliance.dataDir,
     "SELECT k.* FROM api_keys k JOIN users u ON u.id = k.user_id WHERE u.login = ? AND k.revoked_at IS NULL",

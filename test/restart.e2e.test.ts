@@ -126,7 +126,9 @@ test("a second appliance on a port that is in use refuses to start, naming the p
 
 test("a PORTICO_HOSTNAME that differs from the stored hostname is ignored with a warning", async () => {
   await appliance.stop();
-  const renamed = new RunningAppliance(appliance.dataDir, { PORTICO_HOSTNAME: "other.example.test" });
+  const renamed = new RunningAppliance(appliance.dataDir, {
+    PORTICO_HOSTNAME: "other.example.test",
+  });
   renamed.port = appliance.port;
   await renamed.start();
   expect(renamed.logs).toContain(`"url":"https://appliance.example.test:${appliance.port}/"`);

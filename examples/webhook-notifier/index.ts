@@ -14,7 +14,11 @@ import type { EventRecord, PluginContext } from "../../src/sdk.ts";
 
 const Config = v.object({
   /** Where to post; https only (the outbound client refuses anything else). */
-  url: v.pipe(v.string("url is required"), v.url("url must be a URL"), v.startsWith("https://", "url must be https")),
+  url: v.pipe(
+    v.string("url is required"),
+    v.url("url must be a URL"),
+    v.startsWith("https://", "url must be https"),
+  ),
   /** Sent as a Bearer token, if the receiver wants one. */
   token: v.optional(v.pipe(v.string(), v.minLength(8))),
   /** The events to forward. */
@@ -74,11 +78,10 @@ export default definePlugin<WebhookConfig>({
       );
     }
 
-    ctx.route("/api/v1/webhook-notifier").get(
-      "/",
-      allow("admin"),
-      { summary: "Where the webhooks go and the last ones sent" },
-      (c) => c.json({ url: ctx.config.url, events: ctx.config.events, recent }),
-    );
+    ctx
+      .route("/api/v1/webhook-notifier")
+      .get("/", allow("admin"), { summary: "Where the webhooks go and the last ones sent" }, (c) =>
+        c.json({ url: ctx.config.url, events: ctx.config.events, recent }),
+      );
   },
 });

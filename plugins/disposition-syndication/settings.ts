@@ -46,9 +46,7 @@ export interface DeliverySettings {
 const BACKOFF_ORDER: Partial<Record<Key, SettingCheck>> = {
   "deliveries.backoff_initial_ms": async (value, after) => {
     const max = (await after("deliveries.backoff_max_ms")) as number;
-    return (value as number) > max
-      ? `must not be above deliveries.backoff_max_ms (${max})`
-      : null;
+    return (value as number) > max ? `must not be above deliveries.backoff_max_ms (${max})` : null;
   },
   "deliveries.backoff_max_ms": async (value, after) => {
     const initial = (await after("deliveries.backoff_initial_ms")) as number;

@@ -26,11 +26,7 @@ const MINUTE_MS = 60_000;
 /** Everywhere, a login may fail this many times the per-address limit. */
 const EVERYWHERE_FACTOR = 10;
 
-async function recent(
-  db: Executor,
-  filter: { login?: string; source?: string },
-  since: string,
-) {
+async function recent(db: Executor, filter: { login?: string; source?: string }, since: string) {
   const rows = await db
     .select({ at: signInFailures.at })
     .from(signInFailures)

@@ -85,8 +85,12 @@ describe("console sign-in", () => {
     const wrong = await client().signIn("admin", "not the password at all");
     const unknown = await client().signIn("nobody", "not the password at all");
     expect([wrong.status, unknown.status]).toEqual([401, 401]);
-    expect(wrong.text).toContain("The login or the password is wrong, or the user may not use the console");
-    expect(unknown.text).toContain("The login or the password is wrong, or the user may not use the console");
+    expect(wrong.text).toContain(
+      "The login or the password is wrong, or the user may not use the console",
+    );
+    expect(unknown.text).toContain(
+      "The login or the password is wrong, or the user may not use the console",
+    );
   });
 
   test("five failures lock the login out, right password too, for 15 minutes", async () => {

@@ -35,7 +35,5 @@ export function allowInactive(...roles: Role[]): Access {
 }
 
 export function isAccess(value: unknown): value is Access {
-  return (
-    typeof value === "object" && value !== null && (value as Access).brand === ACCESS_BRAND
-  );
+  return typeof value === "object" && value !== null && (value as Access).brand === ACCESS_BRAND;
 }

@@ -23,7 +23,7 @@ async function presentedKeys(c: Parameters<MiddlewareHandler<AppEnv>>[0]): Promi
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) {
       throw unauthorized(
-        "The Authorization header must be \"Bearer <api key>\"; no other scheme is accepted here.",
+        'The Authorization header must be "Bearer <api key>"; no other scheme is accepted here.',
       );
     }
     keys.push(match[1]);
@@ -120,9 +120,7 @@ export function guard(access: Access): MiddlewareHandler<AppEnv> {
     if (access.open) return next();
     const credential = c.get("credential");
     if (!credential) {
-      throw unauthorized(
-        "This route needs an API key: send it as \"Authorization: Bearer <key>\".",
-      );
+      throw unauthorized('This route needs an API key: send it as "Authorization: Bearer <key>".');
     }
     const principal = credential.principal;
     if (!principal) {

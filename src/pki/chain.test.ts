@@ -17,8 +17,11 @@ function spkiOf(keyPem: string): string {
 const leafSpki = spkiOf(leaf.keyPem);
 
 function built(certs: TestCertificate[], extra: Partial<BuildChainInput> = {}): BuiltChain {
-  const result = buildChain({ certificates: certs.map((c) => c.der), keySpkiSha256: leafSpki,
-    ...extra });
+  const result = buildChain({
+    certificates: certs.map((c) => c.der),
+    keySpkiSha256: leafSpki,
+    ...extra,
+  });
   if (!result.ok) throw new Error(JSON.stringify(result.issues));
   return result.value;
 }
@@ -91,13 +94,21 @@ describe("buildChain", () => {
   test("drops duplicate certificates, serving each once", () => {
     const chain = built([leaf, intermediate, intermediate, leaf]);
     expect(served(chain)).toEqual(sha(leaf, intermediate));
-    expect(chain.warnings.map((w) => w.code)).toEqual(["duplicate_certificate",
-      "duplicate_certificate"]);
+    expect(chain.warnings.map((w) => w.code)).toEqual([
+      "duplicate_certificate",
+      "duplicate_certificate",
+    ]);
   });
 
   test("warns about an unrelated certificate and does not serve it", () => {
-    const stranger = pki.issue({ name: "chain-stranger", issuer: "self", key: "other",
-      subject: "/CN=Someone Else CA", basicConstraints: "critical,CA:TRUE", san: null });
+    const stranger = pki.issue({
+      name: "chain-stranger",
+      issuer: "self",
+      key: "other",
+      subject: "/CN=Someone Else CA",
+      basicConstraints: "critical,CA:TRUE",
+      san: null,
+    });
     const chain = built([leaf, stranger, intermediate]);
     expect(served(chain)).toEqual(sha(leaf, intermediate));
     expect(chain.warnings.map((w) => w.code)).toContain("unrelated_certificate");
@@ -111,18 +122,29 @@ describe("buildChain", () => {
   });
 
   test("does not take a certificate with the issuer's name but another key as the issuer", () => {
-    const impostor = pki.issue({ name: "chain-impostor", issuer: "self", key: "other",
+    const impostor = pki.issue({
+      name: "chain-impostor",
+      issuer: "self",
+      key: "other",
       subject: "/O=Portico Test/CN=Portico Test Intermediate CA",
-      basicConstraints: "critical,CA:TRUE", san: null });
+      basicConstraints: "critical,CA:TRUE",
+      san: null,
+    });
     const issue = refused([leaf, impostor]);
     expect(issue.code).toBe("chain_incomplete");
     expect(issue.message).toContain("key identifier");
   });
 
   test("refuses an issuer whose name matches but whose key did not sign the certificate", () => {
-    const impostor = pki.issue({ name: "chain-impostor-no-ski", issuer: "self", key: "other",
+    const impostor = pki.issue({
+      name: "chain-impostor-no-ski",
+      issuer: "self",
+      key: "other",
       subject: "/O=Portico Test/CN=Portico Test Intermediate CA",
-      basicConstraints: "critical,CA:TRUE", san: null, keyIdentifiers: false });
+      basicConstraints: "critical,CA:TRUE",
+      san: null,
+      keyIdentifiers: false,
+    });
     expect(refused([leaf, impostor]).code).toBe("chain_signature_invalid");
   });
 });

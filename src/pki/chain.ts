@@ -7,12 +7,20 @@
  */
 import "reflect-metadata";
 import {
-  AuthorityKeyIdentifierExtension, SubjectKeyIdentifierExtension, type X509Certificate,
+  AuthorityKeyIdentifierExtension,
+  SubjectKeyIdentifierExtension,
+  type X509Certificate,
 } from "@peculiar/x509";
 import { fail, ok, type PkiResult, type PkiWarning } from "./result.ts";
 import { isSignedBy } from "./signature.ts";
 import {
-  asCertificate, derOf, describeCertificate, fingerprintSha256, isCa, isSelfSigned, pemOf,
+  asCertificate,
+  derOf,
+  describeCertificate,
+  fingerprintSha256,
+  isCa,
+  isSelfSigned,
+  pemOf,
   spkiSha256,
 } from "./summary.ts";
 
@@ -53,7 +61,10 @@ const MAX_DEPTH = 10;
  */
 export function buildChain(input: BuildChainInput): PkiResult<BuiltChain> {
   const warnings: PkiWarning[] = [];
-  const unique = dedupe(input.certificates.map((der) => asCertificate(der)), warnings);
+  const unique = dedupe(
+    input.certificates.map((der) => asCertificate(der)),
+    warnings,
+  );
 
   const leaf = pickLeaf(unique, input.keySpkiSha256);
   if (!leaf) return keyMismatch(unique, input.keySpkiSha256);
@@ -61,10 +72,14 @@ export function buildChain(input: BuildChainInput): PkiResult<BuiltChain> {
   if (isCa(leaf) && server) {
     // The key is a CA's, uploaded beside a server certificate: the operator
     // picked the wrong key file, not an incomplete chain.
-    return fail("key_mismatch", `The private key belongs to the CA certificate ` +
-      `${describeCertificate(leaf)}, not to the server certificate "${server.subject}" ` +
-      `(public key SHA-256 ${spkiSha256(server)}). Upload the key that was created with the ` +
-      "server certificate's request.", "/private_key");
+    return fail(
+      "key_mismatch",
+      `The private key belongs to the CA certificate ` +
+        `${describeCertificate(leaf)}, not to the server certificate "${server.subject}" ` +
+        `(public key SHA-256 ${spkiSha256(server)}). Upload the key that was created with the ` +
+        "server certificate's request.",
+      "/private_key",
+    );
   }
 
   const path: X509Certificate[] = [leaf];
@@ -77,10 +92,14 @@ export function buildChain(input: BuildChainInput): PkiResult<BuiltChain> {
     const named = unique.filter((cert) => !path.includes(cert) && issues(cert, current));
     const issuer = named.find((cert) => isSignedBy(derOf(current), pubKey(cert)));
     if (!issuer && named.length > 0) {
-      return fail("chain_signature_invalid", `The certificate ${describeCertificate(current)} ` +
-        `names "${current.issuer}" as its issuer, but the uploaded certificate with that name ` +
-        `${describeCertificate(named[0])} did not sign it: upload the issuer certificate that ` +
-        "your CA sent with this certificate.", "/chain");
+      return fail(
+        "chain_signature_invalid",
+        `The certificate ${describeCertificate(current)} ` +
+          `names "${current.issuer}" as its issuer, but the uploaded certificate with that name ` +
+          `${describeCertificate(named[0])} did not sign it: upload the issuer certificate that ` +
+          "your CA sent with this certificate.",
+        "/chain",
+      );
     }
     if (!issuer) break;
     path.push(issuer);
@@ -90,7 +109,8 @@ export function buildChain(input: BuildChainInput): PkiResult<BuiltChain> {
   // The leaf's issuer must be uploaded; above it, a missing issuer is taken to
   // be a root that clients already hold, as roots are not served anyway.
   if (path.length === 1 && !root && !isSelfSigned(leaf)) {
-    const message = `The chain stops at ${describeCertificate(leaf)}: its issuer ` +
+    const message =
+      `The chain stops at ${describeCertificate(leaf)}: its issuer ` +
       `"${leaf.issuer}"${keyIdText(leaf)} is not in the upload. Add the intermediate ` +
       "certificate(s) your CA provided to /chain.";
     if (!input.allowIncomplete) return fail("chain_incomplete", message, "/chain");
@@ -99,9 +119,13 @@ export function buildChain(input: BuildChainInput): PkiResult<BuiltChain> {
 
   for (const cert of unique) {
     if (path.includes(cert) || cert === root) continue;
-    warnings.push({ code: "unrelated_certificate", message: `The certificate ` +
-      `${describeCertificate(cert)} is not part of the chain of ` +
-      `${describeCertificate(leaf)} and will not be served.` });
+    warnings.push({
+      code: "unrelated_certificate",
+      message:
+        `The certificate ` +
+        `${describeCertificate(cert)} is not part of the chain of ` +
+        `${describeCertificate(leaf)} and will not be served.`,
+    });
   }
 
   const expected = root ? [...path, root] : path;
@@ -126,8 +150,12 @@ function dedupe(certs: X509Certificate[], warnings: PkiWarning[]): X509Certifica
       byFingerprint.set(fingerprint, cert);
       continue;
     }
-    warnings.push({ code: "duplicate_certificate", message: `The certificate ` +
-      `${describeCertificate(cert)} was uploaded more than once; it is kept once.` });
+    warnings.push({
+      code: "duplicate_certificate",
+      message:
+        `The certificate ` +
+        `${describeCertificate(cert)} was uploaded more than once; it is kept once.`,
+    });
   }
   return [...byFingerprint.values()];
 }
@@ -135,17 +163,22 @@ function dedupe(certs: X509Certificate[], warnings: PkiWarning[]): X509Certifica
 /** The leaf holds the key's public key; a non-CA and the latest expiry win. */
 function pickLeaf(certs: X509Certificate[], keySpkiSha256: string): X509Certificate | undefined {
   const candidates = certs.filter((cert) => spkiSha256(cert) === keySpkiSha256);
-  candidates.sort((a, b) => Number(isCa(a)) - Number(isCa(b)) ||
-    b.notAfter.getTime() - a.notAfter.getTime());
+  candidates.sort(
+    (a, b) => Number(isCa(a)) - Number(isCa(b)) || b.notAfter.getTime() - a.notAfter.getTime(),
+  );
   return candidates[0];
 }
 
 function keyMismatch(certs: X509Certificate[], keySpkiSha256: string): PkiResult<never> {
   const shown = certs.find((cert) => !isCa(cert)) ?? certs[0];
-  return fail("key_mismatch", "The private key does not belong to the certificate: the key's " +
-    `public key has SHA-256 ${keySpkiSha256}, while the certificate "${shown.subject}" has ` +
-    `public key SHA-256 ${spkiSha256(shown)}. Upload the key that was created with this ` +
-    "certificate's request, or the certificate issued for this key.", "/private_key");
+  return fail(
+    "key_mismatch",
+    "The private key does not belong to the certificate: the key's " +
+      `public key has SHA-256 ${keySpkiSha256}, while the certificate "${shown.subject}" has ` +
+      `public key SHA-256 ${spkiSha256(shown)}. Upload the key that was created with this ` +
+      "certificate's request, or the certificate issued for this key.",
+    "/private_key",
+  );
 }
 
 /** RFC 5280 §4.2.1.1: when both key identifiers are present they must agree. */
@@ -174,6 +207,8 @@ function describeOrder(
   const received = unique.filter((cert) => expected.includes(cert)).map((c) => `"${c.subject}"`);
   const sent = served.map((cert) => `"${cert.subject}"`).join(" → ");
   const rootNote = root ? `; the root "${root.subject}" checks the chain and is not served` : "";
-  return `The certificates were uploaded in the order ${received.join(", ")}; they are served ` +
-    `leaf first: ${sent}${rootNote}.`;
+  return (
+    `The certificates were uploaded in the order ${received.join(", ")}; they are served ` +
+    `leaf first: ${sent}${rootNote}.`
+  );
 }

@@ -77,7 +77,7 @@ export function oidsBelow(bytes: Uint8Array, element: DerElement, depth = 4): st
   const found: string[] = [];
   for (const child of children(bytes, element)) {
     if (child.tag === 0x06) found.push(readOid(bytes, child) ?? "");
-    else if (depth > 0 && (child.tag & 0x20)) found.push(...oidsBelow(bytes, child, depth - 1));
+    else if (depth > 0 && child.tag & 0x20) found.push(...oidsBelow(bytes, child, depth - 1));
   }
   return found;
 }

@@ -33,12 +33,16 @@ export function decodeBase64(text: string): Uint8Array | undefined {
   if (compact.length === 0) return undefined;
   if (!BASE64.test(compact) && !BASE64URL.test(compact)) return undefined;
   if (compact.replace(/=+$/, "").length % 4 === 1) return undefined;
-  return new Uint8Array(Buffer.from(compact, compact.includes("-") || compact.includes("_")
-    ? "base64url" : "base64"));
+  return new Uint8Array(
+    Buffer.from(compact, compact.includes("-") || compact.includes("_") ? "base64url" : "base64"),
+  );
 }
 
 /** Wraps DER in PEM armour with 64-column lines and a final newline. */
 export function toPem(der: Uint8Array, label: string): string {
-  const body = Buffer.from(der).toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "");
+  const body = Buffer.from(der)
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .replace(/\n$/, "");
   return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }

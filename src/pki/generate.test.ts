@@ -10,8 +10,12 @@ const pki = makeTestPki();
 const now = new Date("2030-06-01T12:00:00Z");
 
 async function generated(keyAlgorithm: GeneratedKeyAlgorithm, validityDays = 825) {
-  const result = await generateSelfSigned({ hostname: "Appliance.Example.TEST.", keyAlgorithm,
-    validityDays, now });
+  const result = await generateSelfSigned({
+    hostname: "Appliance.Example.TEST.",
+    keyAlgorithm,
+    validityDays,
+    now,
+  });
   if (!result.ok) throw new Error(JSON.stringify(result.issues));
   return result.value;
 }
@@ -40,8 +44,14 @@ describe("generateSelfSigned", () => {
       const der = decodeCertificates(made.certificatePem);
       const cert = asCertificate(der.ok ? der.value[0] : new Uint8Array());
       expect(key.ok && key.value.spkiSha256).toBe(spkiSha256(cert));
-      expect(evaluateServerCertificate({ leaf: cert, chain: [], hostname:
-        "appliance.example.test", now })).toEqual({ issues: [], warnings: [] });
+      expect(
+        evaluateServerCertificate({
+          leaf: cert,
+          chain: [],
+          hostname: "appliance.example.test",
+          now,
+        }),
+      ).toEqual({ issues: [], warnings: [] });
     });
   }
 
@@ -60,7 +70,9 @@ describe("generateSelfSigned", () => {
     const ip = await generateSelfSigned({ hostname: "192.0.2.1" });
     expect(ip.ok ? undefined : ip.issues[0].code).toBe("hostname_invalid");
     const long = await generateSelfSigned({ hostname: "a.example", validityDays: 826 });
-    expect(long.ok ? undefined : long.issues[0]).toMatchObject({ code: "validity_invalid",
-      path: "/validity_days" });
+    expect(long.ok ? undefined : long.issues[0]).toMatchObject({
+      code: "validity_invalid",
+      path: "/validity_days",
+    });
   });
 });

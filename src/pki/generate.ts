@@ -6,8 +6,13 @@
  */
 import "reflect-metadata";
 import {
-  BasicConstraintsExtension, ExtendedKeyUsage, ExtendedKeyUsageExtension, KeyUsageFlags,
-  KeyUsagesExtension, SubjectAlternativeNameExtension, SubjectKeyIdentifierExtension,
+  BasicConstraintsExtension,
+  ExtendedKeyUsage,
+  ExtendedKeyUsageExtension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  SubjectAlternativeNameExtension,
+  SubjectKeyIdentifierExtension,
   X509CertificateGenerator,
 } from "@peculiar/x509";
 import { bytesOf, toHex, toPem } from "./encoding.ts";
@@ -17,7 +22,11 @@ import { fail, ok, type PkiResult } from "./result.ts";
 
 /** Key algorithms the appliance generates. */
 export const GENERATED_KEY_ALGORITHMS = [
-  "ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096",
+  "ecdsa-p256",
+  "ecdsa-p384",
+  "rsa-2048",
+  "rsa-3072",
+  "rsa-4096",
 ] as const;
 
 /** One of {@link GENERATED_KEY_ALGORITHMS}. */
@@ -60,21 +69,28 @@ export async function generateSelfSigned(
   if (!hostname.ok) return hostname;
   const algorithm = options.keyAlgorithm ?? "ecdsa-p256";
   if (!GENERATED_KEY_ALGORITHMS.includes(algorithm)) {
-    return fail("key_algorithm_invalid", `The /key_algorithm "${algorithm}" is not one of ` +
-      `${GENERATED_KEY_ALGORITHMS.join(", ")}.`, "/key_algorithm");
+    return fail(
+      "key_algorithm_invalid",
+      `The /key_algorithm "${algorithm}" is not one of ` +
+        `${GENERATED_KEY_ALGORITHMS.join(", ")}.`,
+      "/key_algorithm",
+    );
   }
   const days = options.validityDays ?? MAX_VALIDITY_DAYS;
   if (!Number.isInteger(days) || days < 1 || days > MAX_VALIDITY_DAYS) {
-    return fail("validity_invalid", `The /validity_days ${days} must be a whole number from 1 ` +
-      `to ${MAX_VALIDITY_DAYS}.`, "/validity_days");
+    return fail(
+      "validity_invalid",
+      `The /validity_days ${days} must be a whole number from 1 ` + `to ${MAX_VALIDITY_DAYS}.`,
+      "/validity_days",
+    );
   }
 
   const { generate, signing, keyEncipherment } = webCryptoParams(algorithm);
-  const keys = (await crypto.subtle.generateKey(generate, true, ["sign", "verify"]));
+  const keys = await crypto.subtle.generateKey(generate, true, ["sign", "verify"]);
   const now = options.now ?? new Date();
   const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
-  const usage = KeyUsageFlags.digitalSignature |
-    (keyEncipherment ? KeyUsageFlags.keyEncipherment : 0);
+  const usage =
+    KeyUsageFlags.digitalSignature | (keyEncipherment ? KeyUsageFlags.keyEncipherment : 0);
 
   const cert = await X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
@@ -102,8 +118,11 @@ function webCryptoParams(algorithm: GeneratedKeyAlgorithm) {
   if (algorithm === "ecdsa-p256" || algorithm === "ecdsa-p384") {
     const p384 = algorithm === "ecdsa-p384";
     const generate = { name: "ECDSA", namedCurve: p384 ? "P-384" : "P-256" };
-    return { generate, signing: { name: "ECDSA", hash: p384 ? "SHA-384" : "SHA-256" },
-      keyEncipherment: false };
+    return {
+      generate,
+      signing: { name: "ECDSA", hash: p384 ? "SHA-384" : "SHA-256" },
+      keyEncipherment: false,
+    };
   }
   const generate = {
     name: "RSASSA-PKCS1-v1_5",

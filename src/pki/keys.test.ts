@@ -56,8 +56,7 @@ describe("parsePrivateKey: formats", () => {
   });
 
   test("accepts CRLF line endings and trailing whitespace in a key", () => {
-    expect(parsed(pki.leaf.keyPem.replace(/\n/g, " \t\r\n")).spkiSha256)
-      .toBe(reference.spkiSha256);
+    expect(parsed(pki.leaf.keyPem.replace(/\n/g, " \t\r\n")).spkiSha256).toBe(reference.spkiSha256);
   });
 
   test("accepts Ed25519, which the listener can serve, with a client-support warning", () => {
@@ -70,12 +69,33 @@ describe("parsePrivateKey: formats", () => {
 describe("parsePrivateKey: encrypted keys (C9)", () => {
   const encrypted = {
     "encrypted PKCS#8": text(["pkcs8", "-topk8", "-in", leafKey, "-passout", "pass:s3cret"]),
-    "encrypted PKCS#8 with legacy 3DES": text(["pkcs8", "-topk8", "-in", leafKey, "-v1",
-      "PBE-SHA1-3DES", "-passout", "pass:s3cret"]),
-    "legacy Proc-Type RSA": text(["rsa", "-in", leafKey, "-traditional", "-aes256", "-passout",
-      "pass:s3cret"]),
-    "legacy Proc-Type EC": text(["ec", "-in", pki.key("ec-p256"), "-aes128", "-passout",
-      "pass:s3cret"]),
+    "encrypted PKCS#8 with legacy 3DES": text([
+      "pkcs8",
+      "-topk8",
+      "-in",
+      leafKey,
+      "-v1",
+      "PBE-SHA1-3DES",
+      "-passout",
+      "pass:s3cret",
+    ]),
+    "legacy Proc-Type RSA": text([
+      "rsa",
+      "-in",
+      leafKey,
+      "-traditional",
+      "-aes256",
+      "-passout",
+      "pass:s3cret",
+    ]),
+    "legacy Proc-Type EC": text([
+      "ec",
+      "-in",
+      pki.key("ec-p256"),
+      "-aes128",
+      "-passout",
+      "pass:s3cret",
+    ]),
   };
 
   for (const [name, pem] of Object.entries(encrypted)) {
@@ -85,8 +105,10 @@ describe("parsePrivateKey: encrypted keys (C9)", () => {
     });
 
     test(`${name}: passphrase_wrong with a wrong passphrase`, () => {
-      expect(refused(pem, "wrong")).toMatchObject({ code: "passphrase_wrong",
-        path: "/passphrase" });
+      expect(refused(pem, "wrong")).toMatchObject({
+        code: "passphrase_wrong",
+        path: "/passphrase",
+      });
     });
 
     test(`${name}: accepted with the right one, stored unencrypted`, () => {
@@ -98,8 +120,16 @@ describe("parsePrivateKey: encrypted keys (C9)", () => {
   }
 
   test("detects an encrypted DER PKCS#8 key", () => {
-    const der = openssl(["pkcs8", "-topk8", "-in", leafKey, "-outform", "DER", "-passout",
-      "pass:s3cret"]);
+    const der = openssl([
+      "pkcs8",
+      "-topk8",
+      "-in",
+      leafKey,
+      "-outform",
+      "DER",
+      "-passout",
+      "pass:s3cret",
+    ]);
     expect(refused(new Uint8Array(der)).code).toBe("key_encrypted");
     expect(parsed(new Uint8Array(der), "s3cret").spkiSha256).toBe(reference.spkiSha256);
   });
@@ -143,7 +173,8 @@ describe("parsePrivateKey: refused keys", () => {
   });
 
   test("refuses an OpenSSH key with the command that converts it", () => {
-    const ssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n" +
+    const ssh =
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n" +
       "-----END OPENSSH PRIVATE KEY-----\n";
     expect(refused(ssh)).toMatchObject({ code: "key_unsupported" });
     expect(refused(ssh).message).toContain("ssh-keygen");

@@ -9,7 +9,12 @@ import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { describeKey, describeKeyDer } from "./algorithms.ts";
 import { decodeBase64, sha256Hex } from "./encoding.ts";
 import {
-  blockToPem, classifyInput, isEncryptedPkcs8, isPrivateKeyLabel, looksLikePrivateKey, scanPem,
+  blockToPem,
+  classifyInput,
+  isEncryptedPkcs8,
+  isPrivateKeyLabel,
+  looksLikePrivateKey,
+  scanPem,
 } from "./pem.ts";
 import { fail, ok, type PkiResult, type PkiWarning } from "./result.ts";
 
@@ -59,20 +64,32 @@ export function parsePrivateKey(
   const passphrase = options.passphrase === "" ? undefined : options.passphrase;
 
   if (encrypted && passphrase === undefined) {
-    return fail("key_encrypted", `The ${path} is encrypted and no passphrase was given: send ` +
-      "its passphrase in /passphrase, or upload the key unencrypted.", path);
+    return fail(
+      "key_encrypted",
+      `The ${path} is encrypted and no passphrase was given: send ` +
+        "its passphrase in /passphrase, or upload the key unencrypted.",
+      path,
+    );
   }
 
   const loaded = load(source.value, encrypted ? passphrase : undefined);
   if (!loaded) {
     if (encrypted) {
-      return fail("passphrase_wrong", `The ${path} could not be decrypted with the given ` +
-        "passphrase: check /passphrase (case, keyboard layout, trailing spaces).", "/passphrase");
+      return fail(
+        "passphrase_wrong",
+        `The ${path} could not be decrypted with the given ` +
+          "passphrase: check /passphrase (case, keyboard layout, trailing spaces).",
+        "/passphrase",
+      );
     }
     const described = source.value.der && describeKeyDer(source.value.der);
     if (described && !described.supported) return unsupported(described.name, path);
-    return fail("key_invalid", `The ${path} could not be read as an RSA or EC private key ` +
-      "(PKCS#1, PKCS#8 or SEC1): the data is damaged or not a key. Export it again.", path);
+    return fail(
+      "key_invalid",
+      `The ${path} could not be read as an RSA or EC private key ` +
+        "(PKCS#1, PKCS#8 or SEC1): the data is damaged or not a key. Export it again.",
+      path,
+    );
   }
   return normalize(loaded, path);
 }
@@ -80,16 +97,24 @@ export function parsePrivateKey(
 function normalize(key: KeyObject, path: string): PkiResult<ParsedPrivateKey> {
   const algorithm = describeKey(key);
   if (algorithm.rsaBits !== undefined && algorithm.rsaBits < MIN_RSA_BITS) {
-    return fail("weak_key", `The ${path} is a ${algorithm.rsaBits}-bit RSA key; at least ` +
-      `${MIN_RSA_BITS} bits are required. Generate a new key and certificate.`, path);
+    return fail(
+      "weak_key",
+      `The ${path} is a ${algorithm.rsaBits}-bit RSA key; at least ` +
+        `${MIN_RSA_BITS} bits are required. Generate a new key and certificate.`,
+      path,
+    );
   }
   if (!algorithm.supported) return unsupported(algorithm.name, path);
 
   const warnings: PkiWarning[] = [];
   if (algorithm.name === "ed25519") {
-    warnings.push({ code: "limited_client_support", message: "The key is Ed25519: the " +
-      "appliance can serve it, but most browsers and many gateways cannot use an Ed25519 " +
-      "certificate. Prefer ECDSA P-256 or RSA." });
+    warnings.push({
+      code: "limited_client_support",
+      message:
+        "The key is Ed25519: the " +
+        "appliance can serve it, but most browsers and many gateways cannot use an Ed25519 " +
+        "certificate. Prefer ECDSA P-256 or RSA.",
+    });
   }
   const spki = createPublicKey(key).export({ type: "spki", format: "der" });
   return ok({
@@ -101,8 +126,12 @@ function normalize(key: KeyObject, path: string): PkiResult<ParsedPrivateKey> {
 }
 
 function unsupported(name: string, path: string): PkiResult<never> {
-  return fail("key_unsupported", `The ${path} is a ${name} key, which the appliance cannot ` +
-    "serve: use RSA (2048 bits or more), ECDSA on P-256, P-384 or P-521, or Ed25519.", path);
+  return fail(
+    "key_unsupported",
+    `The ${path} is a ${name} key, which the appliance cannot ` +
+      "serve: use RSA (2048 bits or more), ECDSA on P-256, P-384 or P-521, or Ed25519.",
+    path,
+  );
 }
 
 function load(source: KeySource, passphrase: string | undefined): KeyObject | undefined {
@@ -128,19 +157,35 @@ function locateKey(input: string | Uint8Array, path: string): PkiResult<KeySourc
   const raw = classifyInput(input);
   switch (raw.kind) {
     case "empty":
-      return fail("key_missing", `The ${path} field is empty: send the private key as PEM ` +
-        "text, base64 of its DER bytes, or upload the key file.", path);
+      return fail(
+        "key_missing",
+        `The ${path} field is empty: send the private key as PEM ` +
+          "text, base64 of its DER bytes, or upload the key file.",
+        path,
+      );
     case "garbled":
-      return fail("key_invalid", `The ${path} field holds binary data that is not readable as ` +
-        "DER: a binary key file was probably pasted or decoded as text. Upload it as a file, " +
-        "send it as base64, or convert it to PEM.", path);
+      return fail(
+        "key_invalid",
+        `The ${path} field holds binary data that is not readable as ` +
+          "DER: a binary key file was probably pasted or decoded as text. Upload it as a file, " +
+          "send it as base64, or convert it to PEM.",
+        path,
+      );
     case "unknown":
-      return fail("key_invalid", `The ${path} field is neither PEM (no "-----BEGIN PRIVATE ` +
-        'KEY-----" line) nor base64 of DER: send the key file as exported.', path);
+      return fail(
+        "key_invalid",
+        `The ${path} field is neither PEM (no "-----BEGIN PRIVATE ` +
+          'KEY-----" line) nor base64 of DER: send the key file as exported.',
+        path,
+      );
     case "der":
       if (!looksLikePrivateKey(raw.der)) {
-        return fail("key_invalid", `The ${path} field was read as DER but is not a private ` +
-          "key (it may be a certificate): send the private key here.", path);
+        return fail(
+          "key_invalid",
+          `The ${path} field was read as DER but is not a private ` +
+            "key (it may be a certificate): send the private key here.",
+          path,
+        );
       }
       return ok({ format: "der", der: raw.der, encrypted: isEncryptedPkcs8(raw.der) });
     case "pem":
@@ -154,28 +199,44 @@ function locatePemKey(text: string, path: string): PkiResult<KeySource> {
   const distinct = [...new Map(keys.map((block) => [block.body, block])).values()];
 
   if (distinct.length > 1) {
-    return fail("multiple_private_keys", `The ${path} field holds ${distinct.length} different ` +
-      `private keys (${distinct.map((block) => block.label).join(", ")}); send only the key ` +
-      "that belongs to the certificate.", path);
+    return fail(
+      "multiple_private_keys",
+      `The ${path} field holds ${distinct.length} different ` +
+        `private keys (${distinct.map((block) => block.label).join(", ")}); send only the key ` +
+        "that belongs to the certificate.",
+      path,
+    );
   }
   if (distinct.length === 0) {
     if (truncated.some(isPrivateKeyLabel)) {
-      return fail("pem_truncated", `The ${path} field has a "-----BEGIN ...PRIVATE KEY-----" ` +
-        "line without its END line: the paste was cut off. Copy the whole key.", path);
+      return fail(
+        "pem_truncated",
+        `The ${path} field has a "-----BEGIN ...PRIVATE KEY-----" ` +
+          "line without its END line: the paste was cut off. Copy the whole key.",
+        path,
+      );
     }
     const labels = blocks.map((block) => block.label);
     const found = labels.length > 0 ? `it holds ${labels.join(", ")}` : "it has no PEM block";
-    return fail("key_missing", `The ${path} field has no private key (${found}): send the ` +
-      'block that starts with "-----BEGIN PRIVATE KEY-----" or similar.', path);
+    return fail(
+      "key_missing",
+      `The ${path} field has no private key (${found}): send the ` +
+        'block that starts with "-----BEGIN PRIVATE KEY-----" or similar.',
+      path,
+    );
   }
 
   const block = distinct[0];
   if (block.label === "OPENSSH PRIVATE KEY") {
-    return fail("key_unsupported", `The ${path} is in OpenSSH format: convert it to PKCS#8 ` +
-      "with `ssh-keygen -p -m PKCS8 -f <file>` and upload it again.", path);
+    return fail(
+      "key_unsupported",
+      `The ${path} is in OpenSSH format: convert it to PKCS#8 ` +
+        "with `ssh-keygen -p -m PKCS8 -f <file>` and upload it again.",
+      path,
+    );
   }
   const der = decodeBase64(block.body);
-  const encrypted = block.label === "ENCRYPTED PRIVATE KEY" ||
-    /ENCRYPTED/i.test(block.headers["Proc-Type"] ?? "");
+  const encrypted =
+    block.label === "ENCRYPTED PRIVATE KEY" || /ENCRYPTED/i.test(block.headers["Proc-Type"] ?? "");
   return ok({ format: "pem", pem: blockToPem(block), encrypted, der });
 }

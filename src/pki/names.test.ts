@@ -1,9 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
-import {
-  certificateNames, matchesHostname, matchesPattern, normalizeHostname,
-} from "./names.ts";
+import { certificateNames, matchesHostname, matchesPattern, normalizeHostname } from "./names.ts";
 import { makeTestPki } from "./testing/openssl-pki.ts";
 
 const pki = makeTestPki();
@@ -11,10 +9,14 @@ const cert = (der: Uint8Array) => new X509Certificate(der as Uint8Array<ArrayBuf
 
 describe("normalizeHostname", () => {
   test("lower-cases, converts IDNA to ASCII and strips one trailing dot", () => {
-    expect(normalizeHostname("Appliance.Example.TEST.")).toEqual({ ok: true,
-      value: "appliance.example.test" });
-    expect(normalizeHostname("bücher.example")).toEqual({ ok: true,
-      value: "xn--bcher-kva.example" });
+    expect(normalizeHostname("Appliance.Example.TEST.")).toEqual({
+      ok: true,
+      value: "appliance.example.test",
+    });
+    expect(normalizeHostname("bücher.example")).toEqual({
+      ok: true,
+      value: "xn--bcher-kva.example",
+    });
   });
 
   const refused: Record<string, string> = {
@@ -28,7 +30,7 @@ describe("normalizeHostname", () => {
     "appliance.example..": "empty label",
     "appliance:8443": "port",
     "https://appliance.example/": "URL",
-    "under_score.example": "\"_\"",
+    "under_score.example": '"_"',
     "-dash.example": "invalid label",
     "": "empty",
   };
@@ -71,10 +73,14 @@ describe("matchesPattern (RFC 6125)", () => {
 
 describe("certificateNames and matchesHostname", () => {
   test("lists SAN DNS names and IP addresses", () => {
-    const issued = pki.issue({ name: "names-ip",
-      san: "DNS:Appliance.example.test,DNS:*.example.test,IP:192.0.2.7,IP:2001:db8::1" });
+    const issued = pki.issue({
+      name: "names-ip",
+      san: "DNS:Appliance.example.test,DNS:*.example.test,IP:192.0.2.7,IP:2001:db8::1",
+    });
     expect(certificateNames(cert(issued.der))).toEqual({
-      dns: ["appliance.example.test", "*.example.test"], ip: ["192.0.2.7", "2001:db8::1"] });
+      dns: ["appliance.example.test", "*.example.test"],
+      ip: ["192.0.2.7", "2001:db8::1"],
+    });
     expect(matchesHostname(cert(issued.der), "x.example.test")).toBe(true);
     expect(matchesHostname(cert(issued.der), "a.b.example.test")).toBe(false);
     expect(matchesHostname(cert(issued.der), "192.0.2.7")).toBe(true);

@@ -17,7 +17,8 @@ export interface CertificateNames {
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
-const IP_REFUSED = "is an IP address: a hostname is required, because devices and " +
+const IP_REFUSED =
+  "is an IP address: a hostname is required, because devices and " +
   "certificates name the appliance by DNS name";
 
 /**
@@ -46,13 +47,16 @@ export function normalizeHostname(input: string, path = "/hostname"): PkiResult<
   }
   const bad = /[\u0000-\u002c\u002f\u003a-\u0040\u005b-\u0060\u007b-\u007f]/.exec(name);
   if (bad) {
-    return refuse(`contains the character ${JSON.stringify(bad[0])}: letters, digits, ` +
-      "hyphens and dots only");
+    return refuse(
+      `contains the character ${JSON.stringify(bad[0])}: letters, digits, ` +
+        "hyphens and dots only",
+    );
   }
   if (/^(?:0x[0-9a-f]*|\d+)$/i.test(name.split(".").at(-1)!) && !IPV4.test(name)) {
     const looksIp = /^[0-9a-fx.]+$/i.test(name);
-    return refuse(looksIp ? IP_REFUSED
-      : "ends in an all-numeric label, which is not a valid top-level domain");
+    return refuse(
+      looksIp ? IP_REFUSED : "ends in an all-numeric label, which is not a valid top-level domain",
+    );
   }
 
   // The WHATWG host parser reads "2130706433", "0x7f.1" and "127.1" as IPv4.
@@ -113,8 +117,12 @@ export function matchesPattern(pattern: string, hostname: string): boolean {
   if (rest.length < 2 || rest.some((label) => label === "" || label.includes("*"))) return false;
   const suffix = domainToASCII(rest.join("."));
   const hostLabels = hostname.split(".");
-  return suffix !== "" && hostLabels.length === rest.length + 1 && hostLabels[0] !== "" &&
-    hostLabels.slice(1).join(".") === suffix;
+  return (
+    suffix !== "" &&
+    hostLabels.length === rest.length + 1 &&
+    hostLabels[0] !== "" &&
+    hostLabels.slice(1).join(".") === suffix
+  );
 }
 
 function isIpv6(text: string): boolean {

@@ -35,8 +35,18 @@ describe("decodeCertificates: PEM text as operators paste it", () => {
   });
 
   test("reads a bundle with openssl's Bag Attributes and subject= lines around blocks", () => {
-    const bundle = openssl(["pkcs12", "-export", "-in", pki.leaf.certPath, "-inkey",
-      pki.leaf.keyPath, "-certfile", pki.intermediate.certPath, "-passout", "pass:x"]);
+    const bundle = openssl([
+      "pkcs12",
+      "-export",
+      "-in",
+      pki.leaf.certPath,
+      "-inkey",
+      pki.leaf.keyPath,
+      "-certfile",
+      pki.intermediate.certPath,
+      "-passout",
+      "pass:x",
+    ]);
     const p12 = pki.write("bag.p12", bundle);
     const text = openssl(["pkcs12", "-in", p12, "-nokeys", "-passin", "pass:x"]).toString();
     expect(text).toContain("Bag Attributes");
@@ -45,17 +55,23 @@ describe("decodeCertificates: PEM text as operators paste it", () => {
 
   test("keeps every block of a bundle in file order", () => {
     const bundle = pki.root.pem + "\n" + pki.intermediate.pem + pki.leaf.pem;
-    expect(fingerprints(bundle)).toEqual([pki.root.der, pki.intermediate.der, pki.leaf.der]
-      .map(sha256Hex));
+    expect(fingerprints(bundle)).toEqual(
+      [pki.root.der, pki.intermediate.der, pki.leaf.der].map(sha256Hex),
+    );
   });
 
   test("reads a PKCS#7 (.p7b) bundle in PEM and DER", () => {
-    const pem = openssl(["crl2pkcs7", "-nocrl", "-certfile", pki.leaf.certPath, "-certfile",
-      pki.intermediate.certPath]).toString();
+    const pem = openssl([
+      "crl2pkcs7",
+      "-nocrl",
+      "-certfile",
+      pki.leaf.certPath,
+      "-certfile",
+      pki.intermediate.certPath,
+    ]).toString();
     expect(pem).toContain("BEGIN PKCS7");
     expect(fingerprints(pem)).toHaveLength(2);
-    const der = openssl(["crl2pkcs7", "-nocrl", "-certfile", pki.leaf.certPath, "-outform",
-      "DER"]);
+    const der = openssl(["crl2pkcs7", "-nocrl", "-certfile", pki.leaf.certPath, "-outform", "DER"]);
     expect(fingerprints(new Uint8Array(der))).toEqual([leafSha]);
   });
 });
@@ -137,6 +153,8 @@ describe("decodeCertificates: the wrong thing in the certificate field", () => {
     expect(issueOf("  \n").code).toBe("certificate_missing");
     const issue = decodeCertificates("hello, this is my cert", "/chain");
     expect(issue.ok ? undefined : issue.issues[0]).toMatchObject({
-      code: "certificate_invalid", path: "/chain" });
+      code: "certificate_invalid",
+      path: "/chain",
+    });
   });
 });

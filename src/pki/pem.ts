@@ -47,7 +47,10 @@ export function bytesToText(bytes: Uint8Array): string {
 
 /** Splits text into trimmed lines whatever the line endings (LF, CRLF, CR). */
 export function normalizedLines(text: string): string[] {
-  return text.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/).map((line) => line.trim());
+  return text
+    .replace(/^\uFEFF/, "")
+    .split(/\r\n|\r|\n/)
+    .map((line) => line.trim());
 }
 
 /** Finds every PEM block in a text; text between blocks is ignored. */
@@ -107,7 +110,7 @@ export function classifyInput(input: string | Uint8Array): RawInput {
     const bytes = bytesOf(input);
     if (bytes.length === 0) return { kind: "empty" };
     // A SEQUENCE with a long-form length: DER, even when truncated.
-    if (bytes[0] === 0x30 && (readElement(bytes) || bytes[1] >= 0x81 && bytes[1] <= 0x84)) {
+    if (bytes[0] === 0x30 && (readElement(bytes) || (bytes[1] >= 0x81 && bytes[1] <= 0x84))) {
       return { kind: "der", der: bytes, from: "bytes" };
     }
     return classifyInput(bytesToText(bytes));
@@ -117,8 +120,10 @@ export function classifyInput(input: string | Uint8Array): RawInput {
   if (text.includes("-----BEGIN ")) return { kind: "pem", text };
   // A binary file pasted or decoded as text: control characters, or U+FFFD
   // where invalid UTF-8 was replaced (then the bytes are lost for good).
-  if (/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(text) || text.charCodeAt(0) === 0x30 &&
-    /[\u0080-\u00ff]/.test(text.slice(0, 4))) {
+  if (
+    /[\u0000-\u0008\u000e-\u001f\ufffd]/.test(text) ||
+    (text.charCodeAt(0) === 0x30 && /[\u0080-\u00ff]/.test(text.slice(0, 4)))
+  ) {
     if (/[^\u0000-\u00ff]/.test(text)) return { kind: "garbled" };
     const der = new Uint8Array(Buffer.from(text, "latin1"));
     return readElement(der) ? { kind: "der", der, from: "text" } : { kind: "garbled" };
@@ -148,13 +153,21 @@ export function decodeCertificates(
     case "empty":
       return fail("certificate_missing", `The ${path} field is empty: ${HOW_TO_SEND}.`, path);
     case "garbled":
-      return fail("der_garbled", `The ${path} field holds binary data that is not readable as ` +
-        "DER: a binary DER (.cer/.der) file was probably pasted or decoded as text, which " +
-        "damages it. Upload the DER file as a file, send it as base64, or convert it to PEM " +
-        "with `openssl x509 -inform DER -in cert.cer -out cert.pem`.", path);
+      return fail(
+        "der_garbled",
+        `The ${path} field holds binary data that is not readable as ` +
+          "DER: a binary DER (.cer/.der) file was probably pasted or decoded as text, which " +
+          "damages it. Upload the DER file as a file, send it as base64, or convert it to PEM " +
+          "with `openssl x509 -inform DER -in cert.cer -out cert.pem`.",
+        path,
+      );
     case "unknown":
-      return fail("certificate_invalid", `The ${path} field is neither PEM (no "-----BEGIN ` +
-        `CERTIFICATE-----" line) nor base64 of DER: ${HOW_TO_SEND}.`, path);
+      return fail(
+        "certificate_invalid",
+        `The ${path} field is neither PEM (no "-----BEGIN ` +
+          `CERTIFICATE-----" line) nor base64 of DER: ${HOW_TO_SEND}.`,
+        path,
+      );
     case "der":
       return decodeDerCertificates(raw.der, raw.from, path);
     case "pem":
@@ -169,8 +182,12 @@ function decodeDerCertificates(
 ): PkiResult<Uint8Array[]> {
   const source = from === "base64" ? "base64 DER" : "binary DER";
   if (isSingleSequence(der) && looksLikePrivateKey(der)) {
-    return fail("certificate_missing", `The ${path} field holds ${source} that is a private ` +
-      "key, not a certificate: put the key in /private_key and the certificate here.", path);
+    return fail(
+      "certificate_missing",
+      `The ${path} field holds ${source} that is a private ` +
+        "key, not a certificate: put the key in /private_key and the certificate here.",
+      path,
+    );
   }
   const found: Uint8Array[] = [];
   let offset = 0;
@@ -178,16 +195,24 @@ function decodeDerCertificates(
     const element = readElement(der, offset);
     if (!element || element.tag !== 0x30) {
       const what = offset === 0 ? "is not valid DER" : `has trailing bytes at offset ${offset}`;
-      return fail("certificate_invalid", `The ${path} field was read as ${source} but ${what} ` +
-        "(the file may be truncated or not a certificate); re-export the certificate as DER " +
-        "or PEM.", path);
+      return fail(
+        "certificate_invalid",
+        `The ${path} field was read as ${source} but ${what} ` +
+          "(the file may be truncated or not a certificate); re-export the certificate as DER " +
+          "or PEM.",
+        path,
+      );
     }
     const item = der.subarray(offset, element.end);
     const certs = parseCertificateOrPkcs7(item);
     if (!certs) {
-      return fail("certificate_invalid", `The ${path} field was read as ${source} but the DER ` +
-        "structure is not an X.509 certificate or a PKCS#7 certificate bundle; re-export the " +
-        "certificate as DER or PEM.", path);
+      return fail(
+        "certificate_invalid",
+        `The ${path} field was read as ${source} but the DER ` +
+          "structure is not an X.509 certificate or a PKCS#7 certificate bundle; re-export the " +
+          "certificate as DER or PEM.",
+        path,
+      );
     }
     found.push(...certs);
     offset = element.end;
@@ -205,30 +230,49 @@ function decodePemCertificates(text: string, path: string): PkiResult<Uint8Array
     const item = der && readElement(der) ? der.subarray(0, readElement(der)!.end) : undefined;
     const certs = item && (isCertificate ? parseCertificate(item) : parseCertificateOrPkcs7(item));
     if (!certs) {
-      return fail("certificate_invalid", `PEM block ${index + 1} (${block.label}) in ${path} ` +
-        "is damaged: its base64 body does not decode to a certificate. Copy the block again " +
-        "from the original file, including every line.", path);
+      return fail(
+        "certificate_invalid",
+        `PEM block ${index + 1} (${block.label}) in ${path} ` +
+          "is damaged: its base64 body does not decode to a certificate. Copy the block again " +
+          "from the original file, including every line.",
+        path,
+      );
     }
     found.push(...certs);
   }
   if (found.length > 0) return ok(found);
 
   if (truncated.length > 0) {
-    return fail("pem_truncated", `The ${path} field has a "-----BEGIN ${truncated[0]}-----" ` +
-      "line without its matching END line: the paste was cut off. Copy the whole block.", path);
+    return fail(
+      "pem_truncated",
+      `The ${path} field has a "-----BEGIN ${truncated[0]}-----" ` +
+        "line without its matching END line: the paste was cut off. Copy the whole block.",
+      path,
+    );
   }
   const labels = blocks.map((block) => block.label);
   if (labels.some(isPrivateKeyLabel)) {
-    return fail("certificate_missing", `The ${path} field holds a private key but no ` +
-      "certificate: put the key in /private_key and the certificate here.", path);
+    return fail(
+      "certificate_missing",
+      `The ${path} field holds a private key but no ` +
+        "certificate: put the key in /private_key and the certificate here.",
+      path,
+    );
   }
   if (labels.some((label) => REQUEST_LABELS.has(label))) {
-    return fail("certificate_missing", `The ${path} field holds a certificate signing request ` +
-      "(CSR), not a certificate: upload the certificate your CA issued for that request.", path);
+    return fail(
+      "certificate_missing",
+      `The ${path} field holds a certificate signing request ` +
+        "(CSR), not a certificate: upload the certificate your CA issued for that request.",
+      path,
+    );
   }
   const seen = labels.length > 0 ? ` (found: ${labels.join(", ")})` : "";
-  return fail("certificate_missing", `The ${path} field has no "-----BEGIN CERTIFICATE-----" ` +
-    `block${seen}: ${HOW_TO_SEND}.`, path);
+  return fail(
+    "certificate_missing",
+    `The ${path} field has no "-----BEGIN CERTIFICATE-----" ` + `block${seen}: ${HOW_TO_SEND}.`,
+    path,
+  );
 }
 
 function parseCertificate(der: Uint8Array): Uint8Array[] | undefined {

@@ -7,8 +7,19 @@ import { makeTestPki, openssl } from "./testing/openssl-pki.ts";
 const pki = makeTestPki();
 
 function exportP12(extra: string[], key = pki.leaf.keyPath, cert = pki.leaf.certPath) {
-  return new Uint8Array(openssl(["pkcs12", "-export", "-inkey", key, "-in", cert,
-    "-certfile", pki.intermediate.certPath, ...extra]));
+  return new Uint8Array(
+    openssl([
+      "pkcs12",
+      "-export",
+      "-inkey",
+      key,
+      "-in",
+      cert,
+      "-certfile",
+      pki.intermediate.certPath,
+      ...extra,
+    ]),
+  );
 }
 
 const leafKeySpki = (() => {
@@ -27,8 +38,9 @@ describe("readPkcs12", () => {
     test(`opens a ${name} file with the right passphrase, certificates byte-exact`, () => {
       const result = readPkcs12(bytes, "s3cret");
       if (!result.ok) throw new Error(JSON.stringify(result.issues));
-      expect(result.value.certificates.map(sha256Hex).sort())
-        .toEqual([pki.leaf.der, pki.intermediate.der].map(sha256Hex).sort());
+      expect(result.value.certificates.map(sha256Hex).sort()).toEqual(
+        [pki.leaf.der, pki.intermediate.der].map(sha256Hex).sort(),
+      );
       expect(result.value.privateKey.spkiSha256).toBe(leafKeySpki);
       expect(result.value.privateKey.pkcs8Pem).toStartWith("-----BEGIN PRIVATE KEY-----");
     });
@@ -36,7 +48,9 @@ describe("readPkcs12", () => {
     test(`refuses a ${name} file with a wrong passphrase as passphrase_wrong`, () => {
       const result = readPkcs12(bytes, "wrong");
       expect(result.ok ? undefined : result.issues[0]).toMatchObject({
-        code: "passphrase_wrong", path: "/passphrase" });
+        code: "passphrase_wrong",
+        path: "/passphrase",
+      });
     });
   }
 
@@ -51,24 +65,34 @@ describe("readPkcs12", () => {
   });
 
   test("reads base64 input and EC keys", () => {
-    const bytes = exportP12(["-passout", "pass:x"], pki.intermediate.keyPath,
-      pki.intermediate.certPath);
+    const bytes = exportP12(
+      ["-passout", "pass:x"],
+      pki.intermediate.keyPath,
+      pki.intermediate.certPath,
+    );
     const result = readPkcs12(Buffer.from(bytes).toString("base64"), "x");
     if (!result.ok) throw new Error(JSON.stringify(result.issues));
     expect(result.value.privateKey.algorithm).toBe("ecdsa-p256");
   });
 
   test("refuses a file without a private key", () => {
-    const bytes = new Uint8Array(openssl(["pkcs12", "-export", "-nokeys", "-in",
-      pki.leaf.certPath, "-passout", "pass:x"]));
-    expect(readPkcs12(bytes, "x")).toMatchObject({ ok: false,
-      issues: [{ code: "key_missing", path: "/pkcs12" }] });
+    const bytes = new Uint8Array(
+      openssl(["pkcs12", "-export", "-nokeys", "-in", pki.leaf.certPath, "-passout", "pass:x"]),
+    );
+    expect(readPkcs12(bytes, "x")).toMatchObject({
+      ok: false,
+      issues: [{ code: "key_missing", path: "/pkcs12" }],
+    });
   });
 
   test("refuses data that is not PKCS#12", () => {
-    expect(readPkcs12("not a p12 at all", "x")).toMatchObject({ ok: false,
-      issues: [{ code: "pkcs12_invalid" }] });
-    expect(readPkcs12(pki.leaf.der, "x")).toMatchObject({ ok: false,
-      issues: [{ code: "pkcs12_invalid" }] });
+    expect(readPkcs12("not a p12 at all", "x")).toMatchObject({
+      ok: false,
+      issues: [{ code: "pkcs12_invalid" }],
+    });
+    expect(readPkcs12(pki.leaf.der, "x")).toMatchObject({
+      ok: false,
+      issues: [{ code: "pkcs12_invalid" }],
+    });
   });
 });

@@ -34,21 +34,36 @@ export function readPkcs12(
 ): PkiResult<Pkcs12Contents> {
   const bytes = typeof input === "string" ? decodeBase64(input) : input;
   if (!bytes || !isSingleSequence(bytes)) {
-    return fail("pkcs12_invalid", "The /pkcs12 field is not a PKCS#12 file: send the .p12 or " +
-      ".pfx file's bytes, or their base64.", PATH);
+    return fail(
+      "pkcs12_invalid",
+      "The /pkcs12 field is not a PKCS#12 file: send the .p12 or " +
+        ".pfx file's bytes, or their base64.",
+      PATH,
+    );
   }
 
   const opened = open(bytes, passphrase ?? "");
   if (opened === "password") {
     return passphrase === undefined || passphrase === ""
-      ? fail("passphrase_required", "The /pkcs12 file is protected by a passphrase: send it " +
-        "in /passphrase.", "/passphrase")
-      : fail("passphrase_wrong", "The /pkcs12 file could not be opened with the given " +
-        "passphrase: check /passphrase (case, keyboard layout, trailing spaces).", "/passphrase");
+      ? fail(
+          "passphrase_required",
+          "The /pkcs12 file is protected by a passphrase: send it " + "in /passphrase.",
+          "/passphrase",
+        )
+      : fail(
+          "passphrase_wrong",
+          "The /pkcs12 file could not be opened with the given " +
+            "passphrase: check /passphrase (case, keyboard layout, trailing spaces).",
+          "/passphrase",
+        );
   }
   if (opened === "invalid") {
-    return fail("pkcs12_invalid", "The /pkcs12 file is damaged or uses an unsupported " +
-      "encryption: export it again (e.g. `openssl pkcs12 -export`).", PATH);
+    return fail(
+      "pkcs12_invalid",
+      "The /pkcs12 file is damaged or uses an unsupported " +
+        "encryption: export it again (e.g. `openssl pkcs12 -export`).",
+      PATH,
+    );
   }
 
   const certificates: Uint8Array[] = [];
@@ -62,17 +77,27 @@ export function readPkcs12(
   }
 
   if (certificates.length === 0) {
-    return fail("certificate_missing", "The /pkcs12 file holds no certificate: export it " +
-      "again with the certificate included.", PATH);
+    return fail(
+      "certificate_missing",
+      "The /pkcs12 file holds no certificate: export it " + "again with the certificate included.",
+      PATH,
+    );
   }
   const distinctKeys = new Set(keys.map((der) => Buffer.from(der).toString("hex")));
   if (distinctKeys.size === 0) {
-    return fail("key_missing", "The /pkcs12 file holds no private key: export it again " +
-      "with the private key included.", PATH);
+    return fail(
+      "key_missing",
+      "The /pkcs12 file holds no private key: export it again " + "with the private key included.",
+      PATH,
+    );
   }
   if (distinctKeys.size > 1) {
-    return fail("multiple_private_keys", `The /pkcs12 file holds ${distinctKeys.size} ` +
-      "private keys: export only the server certificate's key.", PATH);
+    return fail(
+      "multiple_private_keys",
+      `The /pkcs12 file holds ${distinctKeys.size} ` +
+        "private keys: export only the server certificate's key.",
+      PATH,
+    );
   }
   const privateKey = parsePrivateKey(keys[0], { path: PATH });
   if (!privateKey.ok) return privateKey;
@@ -85,8 +110,10 @@ export function readPkcs12(
  * fingerprint must be the original's). Making its decoders fail leaves each
  * bag's exact ASN.1, which forge then keeps as `bag.asn1`.
  */
-function open(bytes: Uint8Array, passphrase: string): forge.pkcs12.Pkcs12Pfx | "password" |
-  "invalid" {
+function open(
+  bytes: Uint8Array,
+  passphrase: string,
+): forge.pkcs12.Pkcs12Pfx | "password" | "invalid" {
   const pki = forge.pki as unknown as Record<string, unknown>;
   const saved = { cert: pki.certificateFromAsn1, key: pki.privateKeyFromAsn1 };
   const refuse = () => {
@@ -95,8 +122,10 @@ function open(bytes: Uint8Array, passphrase: string): forge.pkcs12.Pkcs12Pfx | "
   pki.certificateFromAsn1 = refuse;
   pki.privateKeyFromAsn1 = refuse;
   try {
-    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(bytes).toString("binary")),
-      false);
+    const asn1 = forge.asn1.fromDer(
+      forge.util.createBuffer(Buffer.from(bytes).toString("binary")),
+      false,
+    );
     return forge.pkcs12.pkcs12FromAsn1(asn1, false, passphrase);
   } catch (error) {
     return /password|MAC|decrypt/i.test(String((error as Error).message)) ? "password" : "invalid";

@@ -8,11 +8,16 @@ const pki = makeTestPki();
 const cert = (c: TestCertificate) => new X509Certificate(c.der as Uint8Array<ArrayBuffer>);
 const DAY = 86_400_000;
 
-function evaluate(leaf: TestCertificate, options: { chain?: TestCertificate[];
-  hostname?: string; now?: Date } = {}): PolicyOutcome {
-  return evaluateServerCertificate({ leaf: cert(leaf),
-    chain: (options.chain ?? [pki.intermediate]).map(cert), hostname: options.hostname,
-    now: options.now });
+function evaluate(
+  leaf: TestCertificate,
+  options: { chain?: TestCertificate[]; hostname?: string; now?: Date } = {},
+): PolicyOutcome {
+  return evaluateServerCertificate({
+    leaf: cert(leaf),
+    chain: (options.chain ?? [pki.intermediate]).map(cert),
+    hostname: options.hostname,
+    now: options.now,
+  });
 }
 
 const codes = (outcome: PolicyOutcome) => ({
@@ -23,13 +28,18 @@ const variant = (options: IssueOptions) => pki.issue(options);
 
 describe("evaluateServerCertificate", () => {
   test("accepts the test leaf for its hostname with nothing to report", () => {
-    expect(codes(evaluate(pki.leaf, { hostname: pki.hostname })))
-      .toEqual({ issues: [], warnings: [] });
+    expect(codes(evaluate(pki.leaf, { hostname: pki.hostname }))).toEqual({
+      issues: [],
+      warnings: [],
+    });
   });
 
   test("refuses an expired leaf, giving the date (C10)", () => {
-    const expired = variant({ name: "policy-expired", notBefore: new Date("2020-01-01"),
-      notAfter: new Date("2021-01-01T00:00:00Z") });
+    const expired = variant({
+      name: "policy-expired",
+      notBefore: new Date("2020-01-01"),
+      notAfter: new Date("2021-01-01T00:00:00Z"),
+    });
     const outcome = evaluate(expired);
     expect(codes(outcome).issues).toEqual(["certificate_expired"]);
     expect(outcome.issues[0].message).toContain("2021-01-01T00:00:00.000Z");
@@ -37,8 +47,9 @@ describe("evaluateServerCertificate", () => {
 
   test("refuses an expired intermediate", () => {
     const outcome = evaluate(pki.leaf, { now: new Date(Date.now() + 3000 * DAY) });
-    expect(outcome.issues.filter((i) => i.path === "/chain").map((i) => i.code))
-      .toEqual(["certificate_expired"]);
+    expect(outcome.issues.filter((i) => i.path === "/chain").map((i) => i.code)).toEqual([
+      "certificate_expired",
+    ]);
   });
 
   test("accepts a leaf valid from tomorrow with a not_yet_valid warning (C10)", () => {
@@ -62,13 +73,19 @@ describe("evaluateServerCertificate", () => {
   });
 
   test("refuses a SHA-1 signature on an intermediate (C12)", () => {
-    const weakCa = variant({ name: "policy-sha1-ca", issuer: "root", md: "sha1", key: "ec-p256",
-      subject: "/CN=Weak Intermediate", san: null, eku: null,
-      basicConstraints: "critical,CA:TRUE,pathlen:0" });
+    const weakCa = variant({
+      name: "policy-sha1-ca",
+      issuer: "root",
+      md: "sha1",
+      key: "ec-p256",
+      subject: "/CN=Weak Intermediate",
+      san: null,
+      eku: null,
+      basicConstraints: "critical,CA:TRUE,pathlen:0",
+    });
     const leaf = variant({ name: "policy-under-sha1-ca", issuer: weakCa });
     const outcome = evaluate(leaf, { chain: [weakCa] });
-    expect(outcome.issues.map((i) => [i.code, i.path]))
-      .toEqual([["weak_signature", "/chain"]]);
+    expect(outcome.issues.map((i) => [i.code, i.path])).toEqual([["weak_signature", "/chain"]]);
   });
 
   test("refuses RSA 1024 and 1536 leaves as weak_key (C15)", () => {
@@ -99,8 +116,11 @@ describe("evaluateServerCertificate", () => {
 
   test("warns about a validity over 825 days", () => {
     const now = Date.now();
-    const long = variant({ name: "policy-long", notBefore: new Date(now - DAY),
-      notAfter: new Date(now + 900 * DAY) });
+    const long = variant({
+      name: "policy-long",
+      notBefore: new Date(now - DAY),
+      notAfter: new Date(now + 900 * DAY),
+    });
     expect(codes(evaluate(long)).warnings).toEqual(["validity_too_long"]);
   });
 });

@@ -6,7 +6,9 @@
  */
 import "reflect-metadata";
 import {
-  BasicConstraintsExtension, ExtendedKeyUsageExtension, type X509Certificate,
+  BasicConstraintsExtension,
+  ExtendedKeyUsageExtension,
+  type X509Certificate,
 } from "@peculiar/x509";
 import { describeSpki } from "./algorithms.ts";
 import { MIN_RSA_BITS } from "./keys.ts";
@@ -55,53 +57,96 @@ export function evaluateServerCertificate(input: ServerCertificateInput): Policy
     const at = index === 0 ? path : "/chain";
     const who = `The ${role} ${describeCertificate(cert)}`;
     if (cert.notAfter.getTime() < now.getTime()) {
-      issues.push({ code: "certificate_expired", path: at, message: `${who} expired on ` +
-        `${cert.notAfter.toISOString()}: upload a renewed one.` });
+      issues.push({
+        code: "certificate_expired",
+        path: at,
+        message: `${who} expired on ` + `${cert.notAfter.toISOString()}: upload a renewed one.`,
+      });
     } else if (cert.notBefore.getTime() > now.getTime()) {
-      warnings.push({ code: "not_yet_valid", message: `${who} is not valid until ` +
-        `${cert.notBefore.toISOString()}; clients will refuse it before then.` });
+      warnings.push({
+        code: "not_yet_valid",
+        message:
+          `${who} is not valid until ` +
+          `${cert.notBefore.toISOString()}; clients will refuse it before then.`,
+      });
     }
     const signature = signatureAlgorithm(derOf(cert));
     if (signature?.weak) {
-      issues.push({ code: "weak_signature", path: at, message: `${who} is signed with ` +
-        `${signature.name}, which clients reject as forgeable: have it reissued with SHA-256.` });
+      issues.push({
+        code: "weak_signature",
+        path: at,
+        message:
+          `${who} is signed with ` +
+          `${signature.name}, which clients reject as forgeable: have it reissued with SHA-256.`,
+      });
     }
     const key = describeSpki(new Uint8Array(cert.publicKey.rawData));
     if (key.rsaBits !== undefined && key.rsaBits < MIN_RSA_BITS) {
-      issues.push({ code: "weak_key", path: at, message: `${who} has a ${key.rsaBits}-bit RSA ` +
-        `key; at least ${MIN_RSA_BITS} bits are required. Issue a new key and certificate.` });
+      issues.push({
+        code: "weak_key",
+        path: at,
+        message:
+          `${who} has a ${key.rsaBits}-bit RSA ` +
+          `key; at least ${MIN_RSA_BITS} bits are required. Issue a new key and certificate.`,
+      });
     }
   }
 
   const names = certificateNames(leaf);
   if (names.dns.length === 0 && names.ip.length === 0) {
-    issues.push({ code: "san_missing", path, message: `The certificate ` +
-      `${describeCertificate(leaf)} has no subjectAltName DNS name; clients ignore the ` +
-      "subject CN. Reissue it with the hostname in subjectAltName." });
+    issues.push({
+      code: "san_missing",
+      path,
+      message:
+        `The certificate ` +
+        `${describeCertificate(leaf)} has no subjectAltName DNS name; clients ignore the ` +
+        "subject CN. Reissue it with the hostname in subjectAltName.",
+    });
   }
   if (leaf.getExtension(BasicConstraintsExtension)?.ca) {
-    issues.push({ code: "leaf_is_ca", path, message: `The certificate ` +
-      `${describeCertificate(leaf)} is a CA certificate (basicConstraints CA:TRUE), not a ` +
-      "server certificate: upload the server certificate it issued." });
+    issues.push({
+      code: "leaf_is_ca",
+      path,
+      message:
+        `The certificate ` +
+        `${describeCertificate(leaf)} is a CA certificate (basicConstraints CA:TRUE), not a ` +
+        "server certificate: upload the server certificate it issued.",
+    });
   }
   const usages = leaf.getExtension(ExtendedKeyUsageExtension)?.usages.map(String);
   if (usages && !usages.includes(SERVER_AUTH) && !usages.includes(ANY_EXTENDED_KEY_USAGE)) {
-    issues.push({ code: "eku_missing_server_auth", path, message: `The certificate ` +
-      `${describeCertificate(leaf)} has an extendedKeyUsage without serverAuth ` +
-      `(${usages.join(", ")}), so clients refuse it for TLS servers: reissue it for serverAuth.` });
+    issues.push({
+      code: "eku_missing_server_auth",
+      path,
+      message:
+        `The certificate ` +
+        `${describeCertificate(leaf)} has an extendedKeyUsage without serverAuth ` +
+        `(${usages.join(", ")}), so clients refuse it for TLS servers: reissue it for serverAuth.`,
+    });
   }
 
-  if (input.hostname && names.dns.length + names.ip.length > 0 &&
-    !matchesHostname(leaf, input.hostname)) {
+  if (
+    input.hostname &&
+    names.dns.length + names.ip.length > 0 &&
+    !matchesHostname(leaf, input.hostname)
+  ) {
     const listed = [...names.dns, ...names.ip].join(", ");
-    warnings.push({ code: "hostname_mismatch", message: `The certificate names ${listed} but ` +
-      `the appliance's hostname is ${input.hostname}: devices will refuse the connection until ` +
-      "the hostname or the certificate changes." });
+    warnings.push({
+      code: "hostname_mismatch",
+      message:
+        `The certificate names ${listed} but ` +
+        `the appliance's hostname is ${input.hostname}: devices will refuse the connection until ` +
+        "the hostname or the certificate changes.",
+    });
   }
   const days = Math.floor((leaf.notAfter.getTime() - leaf.notBefore.getTime()) / DAY);
   if (days > MAX_VALIDITY_DAYS) {
-    warnings.push({ code: "validity_too_long", message: `The certificate is valid for ${days} ` +
-      `days; some clients refuse server certificates valid for more than ${MAX_VALIDITY_DAYS}.` });
+    warnings.push({
+      code: "validity_too_long",
+      message:
+        `The certificate is valid for ${days} ` +
+        `days; some clients refuse server certificates valid for more than ${MAX_VALIDITY_DAYS}.`,
+    });
   }
   return { issues, warnings };
 }

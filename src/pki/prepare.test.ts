@@ -7,8 +7,7 @@ import { makeTestPki, openssl } from "./testing/openssl-pki.ts";
 
 const pki = makeTestPki();
 const { root, intermediate, leaf, hostname } = pki;
-const base = { certificate: leaf.pem, private_key: leaf.keyPem, chain: intermediate.pem,
-  hostname };
+const base = { certificate: leaf.pem, private_key: leaf.keyPem, chain: intermediate.pem, hostname };
 
 function prepared(input: UploadInput): PreparedCertificate {
   const result = prepareUpload(input);
@@ -40,8 +39,11 @@ describe("prepareUpload", () => {
   });
 
   test("reorders a chain file with root and intermediate before the leaf (C2)", () => {
-    const value = prepared({ certificate: root.pem + intermediate.pem + leaf.pem,
-      private_key: leaf.keyPem, hostname });
+    const value = prepared({
+      certificate: root.pem + intermediate.pem + leaf.pem,
+      private_key: leaf.keyPem,
+      hostname,
+    });
     expect(value.leafPem).toBe(leaf.pem);
     expect(value.chainPems).toEqual([intermediate.pem]);
     expect(value.root?.fingerprint_sha256).toBe(sha256Hex(root.der));
@@ -56,8 +58,11 @@ describe("prepareUpload", () => {
   });
 
   test("gives the same fingerprint for CRLF and padded PEM as for LF (C4, C5)", () => {
-    const crlf = prepared({ ...base, certificate: leaf.pem.replace(/\n/g, " \t\r\n"),
-      private_key: leaf.keyPem.replace(/\n/g, "\r\n") });
+    const crlf = prepared({
+      ...base,
+      certificate: leaf.pem.replace(/\n/g, " \t\r\n"),
+      private_key: leaf.keyPem.replace(/\n/g, "\r\n"),
+    });
     expect(crlf.summary.fingerprint_sha256).toBe(sha256Hex(leaf.der));
   });
 
@@ -68,31 +73,48 @@ describe("prepareUpload", () => {
   });
 
   test("accepts a legacy encrypted key with its passphrase, storing it unencrypted (C9)", () => {
-    const encrypted = openssl(["rsa", "-in", leaf.keyPath, "-traditional", "-aes256",
-      "-passout", "pass:s3cret"]).toString();
+    const encrypted = openssl([
+      "rsa",
+      "-in",
+      leaf.keyPath,
+      "-traditional",
+      "-aes256",
+      "-passout",
+      "pass:s3cret",
+    ]).toString();
     expect(refused({ ...base, private_key: encrypted })[0].code).toBe("key_encrypted");
-    expect(refused({ ...base, private_key: encrypted, passphrase: "x" })[0].code)
-      .toBe("passphrase_wrong");
+    expect(refused({ ...base, private_key: encrypted, passphrase: "x" })[0].code).toBe(
+      "passphrase_wrong",
+    );
     const value = prepared({ ...base, private_key: encrypted, passphrase: "s3cret" });
     expect(createPrivateKey(value.privateKeyPem).asymmetricKeyType).toBe("rsa");
   });
 
   test("refuses an expired leaf and accepts a not-yet-valid one with a warning (C10)", () => {
-    const expired = pki.issue({ name: "prepare-expired", notBefore: new Date("2020-01-01"),
-      notAfter: new Date("2021-01-01") });
-    expect(refused({ ...base, certificate: expired.pem }).map((i) => i.code))
-      .toEqual(["certificate_expired"]);
-    const future = pki.issue({ name: "prepare-future",
-      notBefore: new Date(Date.now() + 86_400_000) });
-    expect(prepared({ ...base, certificate: future.pem }).warnings.map((w) => w.code))
-      .toEqual(["not_yet_valid"]);
+    const expired = pki.issue({
+      name: "prepare-expired",
+      notBefore: new Date("2020-01-01"),
+      notAfter: new Date("2021-01-01"),
+    });
+    expect(refused({ ...base, certificate: expired.pem }).map((i) => i.code)).toEqual([
+      "certificate_expired",
+    ]);
+    const future = pki.issue({
+      name: "prepare-future",
+      notBefore: new Date(Date.now() + 86_400_000),
+    });
+    expect(prepared({ ...base, certificate: future.pem }).warnings.map((w) => w.code)).toEqual([
+      "not_yet_valid",
+    ]);
   });
 
   test("reports every problem of the certificate and key fields at once", () => {
     const twoKeys = leaf.keyPem + pki.otherKeyPem;
     const issues = refused({ certificate: leaf.keyPem, private_key: twoKeys });
     expect(issues.map((i) => [i.code, i.path])).toEqual([
-      ["certificate_missing", "/certificate"], ["multiple_private_keys", "/private_key"]]);
+      ["certificate_missing", "/certificate"],
+      ["multiple_private_keys", "/private_key"],
+    ]);
   });
 
   test("takes the key from a combined certificate-and-key PEM", () => {
@@ -101,8 +123,18 @@ describe("prepareUpload", () => {
   });
 
   test("accepts a PKCS#12 file with its passphrase", () => {
-    const p12 = openssl(["pkcs12", "-export", "-inkey", leaf.keyPath, "-in", leaf.certPath,
-      "-certfile", intermediate.certPath, "-passout", "pass:s3cret"]).toString("base64");
+    const p12 = openssl([
+      "pkcs12",
+      "-export",
+      "-inkey",
+      leaf.keyPath,
+      "-in",
+      leaf.certPath,
+      "-certfile",
+      intermediate.certPath,
+      "-passout",
+      "pass:s3cret",
+    ]).toString("base64");
     const value = prepared({ pkcs12: p12, passphrase: "s3cret", hostname });
     expect(value.summary.fingerprint_sha256).toBe(sha256Hex(leaf.der));
     expect(value.chainPems).toEqual([intermediate.pem]);

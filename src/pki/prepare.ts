@@ -77,8 +77,12 @@ export function prepareUpload(input: UploadInput): PkiResult<PreparedCertificate
 
   const loadError = tlsLoadError(chain.servedPems.join(""), key.pkcs8Pem);
   if (loadError) {
-    return fail("tls_load_failed", "The TLS stack refused this certificate and key " +
-      `(${loadError}); export them again as PEM.`, "/certificate");
+    return fail(
+      "tls_load_failed",
+      "The TLS stack refused this certificate and key " +
+        `(${loadError}); export them again as PEM.`,
+      "/certificate",
+    );
   }
 
   return ok({
@@ -102,34 +106,50 @@ interface Material {
 
 function fromPkcs12(input: UploadInput): PkiResult<Material> {
   if (input.certificate !== undefined || input.private_key !== undefined) {
-    return fail("input_conflict", "Send either /pkcs12 or /certificate with /private_key, " +
-      "not both.", "/pkcs12");
+    return fail(
+      "input_conflict",
+      "Send either /pkcs12 or /certificate with /private_key, " + "not both.",
+      "/pkcs12",
+    );
   }
   const p12 = readPkcs12(input.pkcs12!, input.passphrase);
   if (!p12.ok) return p12;
   const extra = present(input.chain) ? decodeCertificates(input.chain!, "/chain") : ok([]);
   if (!extra.ok) return extra;
-  return ok({ certificates: [...p12.value.certificates, ...extra.value],
-    key: p12.value.privateKey });
+  return ok({
+    certificates: [...p12.value.certificates, ...extra.value],
+    key: p12.value.privateKey,
+  });
 }
 
 function fromFields(input: UploadInput): PkiResult<Material> {
   const issues: PkiIssue[] = [];
   if (!present(input.certificate)) {
-    issues.push({ code: "certificate_missing", path: "/certificate", message: "The " +
-      "/certificate field is missing: send the server certificate (PEM, DER or base64 DER)." });
+    issues.push({
+      code: "certificate_missing",
+      path: "/certificate",
+      message:
+        "The " +
+        "/certificate field is missing: send the server certificate (PEM, DER or base64 DER).",
+    });
   }
   const certs = present(input.certificate) ? decodeCertificates(input.certificate!) : undefined;
   if (certs && !certs.ok) issues.push(...certs.issues);
 
   // A combined PEM (certificate and key in one file) is common; take its key.
-  const keyInput = present(input.private_key) ? input.private_key
+  const keyInput = present(input.private_key)
+    ? input.private_key
     : typeof input.certificate === "string" && holdsPrivateKey(input.certificate)
-      ? input.certificate : undefined;
-  const key = keyInput !== undefined
-    ? parsePrivateKey(keyInput, { passphrase: input.passphrase })
-    : fail("key_missing", "The /private_key field is missing: send the certificate's " +
-      "private key.", "/private_key");
+      ? input.certificate
+      : undefined;
+  const key =
+    keyInput !== undefined
+      ? parsePrivateKey(keyInput, { passphrase: input.passphrase })
+      : fail(
+          "key_missing",
+          "The /private_key field is missing: send the certificate's " + "private key.",
+          "/private_key",
+        );
   if (!key.ok) issues.push(...key.issues);
 
   const chain = present(input.chain) ? decodeCertificates(input.chain!, "/chain") : ok([]);

@@ -81,8 +81,13 @@ export function signatureAlgorithm(der: Uint8Array): SignatureAlgorithm | undefi
 
   if (oid === RSASSA_PSS) {
     const pss = readPssParams(der, params);
-    return { oid, name: `RSASSA-PSS with ${pss.hash}`, hash: pss.hash, weak: WEAK.has(pss.hash),
-      pssSaltLength: pss.saltLength };
+    return {
+      oid,
+      name: `RSASSA-PSS with ${pss.hash}`,
+      hash: pss.hash,
+      weak: WEAK.has(pss.hash),
+      pssSaltLength: pss.saltLength,
+    };
   }
   const known = ALGORITHMS[oid];
   if (!known) return { oid, name: oid, hash: undefined, weak: false };
@@ -118,8 +123,10 @@ export function isSignedBy(der: Uint8Array, issuerSpki: Uint8Array): boolean {
   if (!parts || !algorithm || algorithm.hash === undefined) return false;
   try {
     const key = createPublicKey({ key: Buffer.from(issuerSpki), format: "der", type: "spki" });
-    const pss = algorithm.pssSaltLength === undefined ? {}
-      : { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.pssSaltLength };
+    const pss =
+      algorithm.pssSaltLength === undefined
+        ? {}
+        : { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.pssSaltLength };
     return verify(algorithm.hash, parts.tbs, { key, ...pss }, parts.signature);
   } catch {
     return false;

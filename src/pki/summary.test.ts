@@ -7,10 +7,24 @@ const pki = makeTestPki();
 describe("summarizeCertificate", () => {
   test("describes the test leaf as openssl does", () => {
     const summary = summarizeCertificate(pki.leaf.der);
-    const fingerprint = openssl(["x509", "-in", pki.leaf.certPath, "-noout", "-fingerprint",
-      "-sha256"]).toString().split("=")[1].trim().replace(/:/g, "").toLowerCase();
+    const fingerprint = openssl([
+      "x509",
+      "-in",
+      pki.leaf.certPath,
+      "-noout",
+      "-fingerprint",
+      "-sha256",
+    ])
+      .toString()
+      .split("=")[1]
+      .trim()
+      .replace(/:/g, "")
+      .toLowerCase();
     const serial = openssl(["x509", "-in", pki.leaf.certPath, "-noout", "-serial"])
-      .toString().split("=")[1].trim().toLowerCase();
+      .toString()
+      .split("=")[1]
+      .trim()
+      .toLowerCase();
     expect(summary).toMatchObject({
       subject: "CN=appliance.example.test",
       issuer: "O=Portico Test, CN=Portico Test Intermediate CA",
@@ -25,9 +39,15 @@ describe("summarizeCertificate", () => {
   });
 
   test("recognises a self-signed CA and an EC key", () => {
-    expect(summarizeCertificate(pki.root.der)).toMatchObject({ self_signed: true, is_ca: true,
-      key_algorithm: "rsa-2048" });
-    expect(summarizeCertificate(pki.intermediate.der)).toMatchObject({ self_signed: false,
-      is_ca: true, key_algorithm: "ecdsa-p256" });
+    expect(summarizeCertificate(pki.root.der)).toMatchObject({
+      self_signed: true,
+      is_ca: true,
+      key_algorithm: "rsa-2048",
+    });
+    expect(summarizeCertificate(pki.intermediate.der)).toMatchObject({
+      self_signed: false,
+      is_ca: true,
+      key_algorithm: "ecdsa-p256",
+    });
   });
 });

@@ -31,7 +31,8 @@ export interface CertificateSummary {
 
 /** Accepts a parsed certificate or its DER. */
 export function asCertificate(cert: X509Certificate | Uint8Array): X509Certificate {
-  return cert instanceof X509Certificate ? cert
+  return cert instanceof X509Certificate
+    ? cert
     : new X509Certificate(cert as Uint8Array<ArrayBuffer>);
 }
 
@@ -62,8 +63,9 @@ export function isCa(cert: X509Certificate): boolean {
 
 /** True when the certificate names itself as issuer and its own key signed it. */
 export function isSelfSigned(cert: X509Certificate): boolean {
-  return cert.subject === cert.issuer &&
-    isSignedBy(derOf(cert), new Uint8Array(cert.publicKey.rawData));
+  return (
+    cert.subject === cert.issuer && isSignedBy(derOf(cert), new Uint8Array(cert.publicKey.rawData))
+  );
 }
 
 /** A short human label: the subject and the start of the fingerprint. */

@@ -16,15 +16,19 @@ describe("parseTrustAnchors", () => {
   test("keeps one entry for a CA given twice in one bundle, reporting the repeat (C14)", () => {
     const set = anchors(pki.root.pem + pki.root.pem.replace(/\n/g, "\r\n"));
     expect(set.anchors.map((a) => [a.sha256, a.kind])).toEqual([[rootSha, "ca"]]);
-    expect(set.already_trusted).toEqual([{ sha256: rootSha,
-      subject: "O=Portico Test, CN=Portico Test Root CA", reason: "repeated_in_input" }]);
+    expect(set.already_trusted).toEqual([
+      {
+        sha256: rootSha,
+        subject: "O=Portico Test, CN=Portico Test Root CA",
+        reason: "repeated_in_input",
+      },
+    ]);
   });
 
-  test("gives the same identity to the PEM and the DER of a CA, DER bytes accepted (C6, C14)",
-    () => {
-      expect(anchors(pki.root.pem).anchors[0].sha256).toBe(rootSha);
-      expect(anchors(pki.root.der).anchors[0].sha256).toBe(rootSha);
-    });
+  test("gives the same identity to the PEM and the DER of a CA, DER bytes accepted (C6, C14)", () => {
+    expect(anchors(pki.root.pem).anchors[0].sha256).toBe(rootSha);
+    expect(anchors(pki.root.der).anchors[0].sha256).toBe(rootSha);
+  });
 
   test("reports a CA already in the store as already trusted, adding nothing (C14)", () => {
     const set = anchors(pki.root.der, [rootSha.toUpperCase()]);
@@ -33,8 +37,12 @@ describe("parseTrustAnchors", () => {
   });
 
   test("pins a self-signed server certificate", () => {
-    const server = pki.issue({ name: "trust-pinned", issuer: "self", subject: "/CN=amp.test",
-      san: "DNS:amp.test" });
+    const server = pki.issue({
+      name: "trust-pinned",
+      issuer: "self",
+      subject: "/CN=amp.test",
+      san: "DNS:amp.test",
+    });
     const set = anchors(server.pem);
     expect(set.anchors[0].kind).toBe("pinned");
     expect(set.warnings).toEqual([]);
@@ -52,9 +60,16 @@ describe("parseTrustAnchors", () => {
   });
 
   test("flags an expired anchor", () => {
-    const old = pki.issue({ name: "trust-expired", issuer: "self", subject: "/CN=Old CA",
-      basicConstraints: "critical,CA:TRUE", san: null, eku: null,
-      notBefore: new Date("2015-01-01"), notAfter: new Date("2020-01-01") });
+    const old = pki.issue({
+      name: "trust-expired",
+      issuer: "self",
+      subject: "/CN=Old CA",
+      basicConstraints: "critical,CA:TRUE",
+      san: null,
+      eku: null,
+      notBefore: new Date("2015-01-01"),
+      notAfter: new Date("2020-01-01"),
+    });
     const set = anchors(old.pem);
     expect(set.anchors[0]).toMatchObject({ kind: "ca", expired: true });
     expect(set.warnings.map((w) => w.code)).toEqual(["anchor_expired"]);

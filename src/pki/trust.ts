@@ -9,7 +9,13 @@ import type { X509Certificate } from "@peculiar/x509";
 import { decodeCertificates } from "./pem.ts";
 import { ok, type PkiResult, type PkiWarning } from "./result.ts";
 import {
-  asCertificate, derOf, describeCertificate, isCa, isSelfSigned, pemOf, summarizeCertificate,
+  asCertificate,
+  derOf,
+  describeCertificate,
+  isCa,
+  isSelfSigned,
+  pemOf,
+  summarizeCertificate,
   type CertificateSummary,
 } from "./summary.ts";
 
@@ -102,20 +108,33 @@ function anchorWarnings(
   const warnings: PkiWarning[] = [];
   const who = describeCertificate(cert);
   if (anchor.expired) {
-    warnings.push({ code: "anchor_expired", message: `The certificate ${who} expired on ` +
-      `${cert.notAfter.toISOString()}; servers that chain to it will be refused.` });
+    warnings.push({
+      code: "anchor_expired",
+      message:
+        `The certificate ${who} expired on ` +
+        `${cert.notAfter.toISOString()}; servers that chain to it will be refused.`,
+    });
   }
   if (anchor.kind !== "intermediate") return warnings;
-  const rootInInput = input.some((other) =>
-    other.subject === cert.issuer && isSelfSigned(other) && isCa(other));
+  const rootInInput = input.some(
+    (other) => other.subject === cert.issuer && isSelfSigned(other) && isCa(other),
+  );
   if (!isCa(cert)) {
-    warnings.push({ code: "not_an_anchor", message: `The certificate ${who} is a server ` +
-      `certificate issued by "${cert.issuer}", not a CA: it cannot anchor a chain. Add the ` +
-      "CA certificate of that issuer instead." });
+    warnings.push({
+      code: "not_an_anchor",
+      message:
+        `The certificate ${who} is a server ` +
+        `certificate issued by "${cert.issuer}", not a CA: it cannot anchor a chain. Add the ` +
+        "CA certificate of that issuer instead.",
+    });
   } else if (!rootInInput) {
-    warnings.push({ code: "intermediate_without_root", message: `The certificate ${who} is an ` +
-      `intermediate CA issued by "${cert.issuer}": it cannot anchor a chain alone. Add the ` +
-      "root CA certificate too." });
+    warnings.push({
+      code: "intermediate_without_root",
+      message:
+        `The certificate ${who} is an ` +
+        `intermediate CA issued by "${cert.issuer}": it cannot anchor a chain alone. Add the ` +
+        "root CA certificate too.",
+    });
   }
   return warnings;
 }

@@ -21,7 +21,9 @@ export const firstPartyPlugins = [
 ];
 
 /** Imports each named plugin file or package; its default or `plugin` export. */
-export async function importPlugins(specifiers: string[]): Promise<{ plugins: unknown[]; sources: string[] }> {
+export async function importPlugins(
+  specifiers: string[],
+): Promise<{ plugins: unknown[]; sources: string[] }> {
   const { pathToFileURL } = await import("node:url");
   const { resolve } = await import("node:path");
   const plugins: unknown[] = [];

@@ -26,11 +26,16 @@ export async function serve(
   listen: Listen,
 ): Promise<void> {
   const { config, log, appliance } = await boot(env);
-  const listeners: Listener[] = [await listen(appliance, { iface: "clean", port: config.cleanPort }, log)];
+  const listeners: Listener[] = [
+    await listen(appliance, { iface: "clean", port: config.cleanPort }, log),
+  ];
   if (config.adminPort) {
     listeners.push(await listen(appliance, { iface: "admin", port: config.adminPort }, log));
   }
-  const hostname = await appliance.kernel.settings.get<string>(appliance.db.orm, "appliance.hostname");
+  const hostname = await appliance.kernel.settings.get<string>(
+    appliance.db.orm,
+    "appliance.hostname",
+  );
   const clean = listeners[0];
   const keyHint = config.adminApiKey
     ? "the administrator's API key is PORTICO_ADMIN_API_KEY"

@@ -86,7 +86,9 @@ export async function searchSamples(
   return db
     .select()
     .from(samples)
-    .where(and(or(eq(samples.md5, h), eq(samples.sha1, h), eq(samples.sha256, h)), visibleTo(viewer)))
+    .where(
+      and(or(eq(samples.md5, h), eq(samples.sha1, h), eq(samples.sha256, h)), visibleTo(viewer)),
+    )
     .orderBy(desc(samples.submittedAt), desc(samples.id))
     .limit(page.limit)
     .offset(page.offset)

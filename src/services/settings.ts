@@ -56,7 +56,6 @@ export class Settings {
     return (await this.definitions.get(key)?.check?.(value, after)) ?? null;
   }
 
-
   has(key: string): boolean {
     return this.definitions.has(key);
   }

@@ -38,7 +38,8 @@ export async function snapshot(dataDir: string): Promise<Record<string, unknown[
   );
   const out: Record<string, unknown[]> = {};
   for (const table of DOMAIN_TABLES) {
-    if (present.has(table)) out[table] = await query(dataDir, `SELECT * FROM "${table}" ORDER BY 1`);
+    if (present.has(table))
+      out[table] = await query(dataDir, `SELECT * FROM "${table}" ORDER BY 1`);
   }
   return out;
 }

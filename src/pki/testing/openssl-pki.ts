@@ -32,7 +32,7 @@ export function openssl(args: string[], options: { cwd?: string; input?: string 
 
 /** Key types the helper can make. */
 export type TestKeyType =
-  | "rsa-1024" | "rsa-1536" | "rsa-2048" | "ec-p256" | "ec-p384" | "ec-secp256k1" | "ed25519";
+  "rsa-1024" | "rsa-1536" | "rsa-2048" | "ec-p256" | "ec-p384" | "ec-secp256k1" | "ed25519";
 
 /** A certificate and its key, as files and as bytes. */
 export interface TestCertificate {
@@ -140,28 +140,71 @@ function buildPki(dir: string): TestPki {
     }
     writeFileSync(`${stem}.ext`, lines.join("\n") + "\n");
 
-    openssl(["req", "-new", "-key", keyPath, "-subj", options.subject ?? `/CN=${HOSTNAME}`,
-      "-out", `${stem}.csr`]);
-    const signer = typeof options.issuer === "object"
-      ? { cert: options.issuer.certPath, key: options.issuer.keyPath }
-      : options.issuer === "self" ? undefined : signers[options.issuer ?? "intermediate"];
-    openssl(["ca", "-batch", "-notext", "-config", join(dir, "ca.cnf"),
-      "-in", `${stem}.csr`, "-out", `${stem}.crt`, "-md", options.md ?? "sha256",
-      "-startdate", asn1Time(notBefore), "-enddate", asn1Time(notAfter),
-      "-extfile", `${stem}.ext`, "-extensions", "ext",
-      ...(signer ? ["-cert", signer.cert, "-keyfile", signer.key] : ["-selfsign", "-keyfile",
-        keyPath])]);
+    openssl([
+      "req",
+      "-new",
+      "-key",
+      keyPath,
+      "-subj",
+      options.subject ?? `/CN=${HOSTNAME}`,
+      "-out",
+      `${stem}.csr`,
+    ]);
+    const signer =
+      typeof options.issuer === "object"
+        ? { cert: options.issuer.certPath, key: options.issuer.keyPath }
+        : options.issuer === "self"
+          ? undefined
+          : signers[options.issuer ?? "intermediate"];
+    openssl([
+      "ca",
+      "-batch",
+      "-notext",
+      "-config",
+      join(dir, "ca.cnf"),
+      "-in",
+      `${stem}.csr`,
+      "-out",
+      `${stem}.crt`,
+      "-md",
+      options.md ?? "sha256",
+      "-startdate",
+      asn1Time(notBefore),
+      "-enddate",
+      asn1Time(notAfter),
+      "-extfile",
+      `${stem}.ext`,
+      "-extensions",
+      "ext",
+      ...(signer
+        ? ["-cert", signer.cert, "-keyfile", signer.key]
+        : ["-selfsign", "-keyfile", keyPath]),
+    ]);
     return certificate(`${stem}.crt`, keyPath);
   };
 
   const ca = "critical,CA:TRUE";
-  const root = issue({ name: "root", subject: "/O=Portico Test/CN=Portico Test Root CA",
-    issuer: "self", key: "rsa-2048", san: null, eku: null, basicConstraints: ca,
-    notAfter: new Date(Date.now() + 3650 * 86400_000) });
+  const root = issue({
+    name: "root",
+    subject: "/O=Portico Test/CN=Portico Test Root CA",
+    issuer: "self",
+    key: "rsa-2048",
+    san: null,
+    eku: null,
+    basicConstraints: ca,
+    notAfter: new Date(Date.now() + 3650 * 86400_000),
+  });
   signers.root = { cert: root.certPath, key: root.keyPath };
-  const intermediate = issue({ name: "intermediate", issuer: "root", key: "ec-p256",
-    subject: "/O=Portico Test/CN=Portico Test Intermediate CA", san: null, eku: null,
-    basicConstraints: `${ca},pathlen:0`, notAfter: new Date(Date.now() + 1825 * 86400_000) });
+  const intermediate = issue({
+    name: "intermediate",
+    issuer: "root",
+    key: "ec-p256",
+    subject: "/O=Portico Test/CN=Portico Test Intermediate CA",
+    san: null,
+    eku: null,
+    basicConstraints: `${ca},pathlen:0`,
+    notAfter: new Date(Date.now() + 1825 * 86400_000),
+  });
   signers.intermediate = { cert: intermediate.certPath, key: intermediate.keyPath };
   const leaf = issue({ name: "leaf" });
 
@@ -201,7 +244,9 @@ function keyArgs(type: "leaf" | "other" | TestKeyType): string[] {
   }
   if (type === "ed25519") return ["-algorithm", "ed25519"];
   const curves: Record<string, string> = {
-    "ec-p256": "P-256", "ec-p384": "P-384", "ec-secp256k1": "secp256k1",
+    "ec-p256": "P-256",
+    "ec-p384": "P-384",
+    "ec-secp256k1": "secp256k1",
   };
   const curve = curves[type];
   return ["-algorithm", "EC", "-pkeyopt", `ec_paramgen_curve:${curve}`];
