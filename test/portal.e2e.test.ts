@@ -275,7 +275,10 @@ describe("The web console in a real browser", () => {
       );
     expect((await liveKeys())[0].n).toBe(2);
     await go("/portal");
-    await ui.page.getByRole("button", { name: "Sign out" }).click();
+    await Promise.all([
+      ui.page.waitForURL(/\/portal\/sign-in\?signed-out=1$/),
+      ui.page.getByRole("button", { name: "Sign out" }).click(),
+    ]);
     await expect(ui.page.locator(".notice").textContent()).resolves.toBe("You signed out.");
     expect((await liveKeys())[0].n).toBe(1);
     await go("/portal/users");
