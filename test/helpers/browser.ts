@@ -6,8 +6,10 @@
  *
  * @module
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { X509Certificate, createHash } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -39,25 +41,88 @@ export interface ConsoleBrowser {
   close(): Promise<void>;
 }
 
+/**
+ * Starts Chromium with DevTools on a loopback port and returns its WebSocket
+ * address. Playwright's own launch talks to the browser over extra stdio
+ * pipes; under Bun those intermittently held the browser's events back for
+ * tens of seconds after a form post (about one run in five timed out), while
+ * the same events over the WebSocket arrive at once.
+ */
+async function startChromium(
+  flags: string[],
+): Promise<{ endpoint: string; process: ChildProcess; profile: string }> {
+  const profile = mkdtempSync(join(tmpdir(), "portico-chromium-"));
+  const child = spawn(
+    CHROMIUM,
+    [
+      "--headless",
+      "--remote-debugging-address=127.0.0.1",
+      "--remote-debugging-port=0",
+      `--user-data-dir=${profile}`,
+      ...flags,
+      "about:blank",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let output = "";
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`Chromium printed no DevTools address within 30 s:\n${output}`));
+    }, 30_000);
+    child.stderr!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const found = /DevTools listening on (ws:\/\/\S+)/.exec(output);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found[1]);
+      }
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`Chromium exited (${code ?? signal}) before listening:\n${output}`));
+    });
+  });
+  // Keep draining stderr so that a chatty browser never blocks on a full pipe.
+  child.stderr!.resume();
+  return { endpoint, process: child, profile };
+}
+
 /** Launches Chromium trusting exactly the appliance's key, with one page. */
 export async function openConsole(app: RunningAppliance): Promise<ConsoleBrowser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} is missing: install it with "apt-get install -y chromium"`);
   }
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      `--ignore-certificate-errors-spki-list=${spkiPin(app.trusted[0])}`,
-      `--host-resolver-rules=MAP ${app.hostname} 127.0.0.1`,
-    ],
-  });
+  const chrome = await startChromium([
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-back-forward-cache",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    `--ignore-certificate-errors-spki-list=${spkiPin(app.trusted[0])}`,
+    `--host-resolver-rules=MAP ${app.hostname} 127.0.0.1`,
+  ]);
+  const removeProfile = () => rmSync(chrome.profile, { recursive: true, force: true });
+  const stopChromium = () => {
+    chrome.process.kill("SIGKILL");
+    try {
+      removeProfile();
+    } catch {
+      // The dying browser may still be writing; the profile is in the temp folder.
+    }
+  };
+  process.once("exit", stopChromium);
+  let browser: Browser;
+  try {
+    browser = await chromium.connectOverCDP(chrome.endpoint);
+  } catch (error) {
+    stopChromium();
+    throw error;
+  }
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -70,8 +135,15 @@ export async function openConsole(app: RunningAppliance): Promise<ConsoleBrowser
       await page.screenshot({ path: join(ARTIFACTS, `portal-${name}.png`), fullPage: true });
     },
     async close() {
-      await context.close();
-      await browser.close();
+      await context.close().catch(() => {});
+      await browser.close().catch(() => {});
+      process.off("exit", stopChromium);
+      if (chrome.process.exitCode === null && chrome.process.signalCode === null) {
+        const exited = new Promise((resolve) => chrome.process.once("exit", resolve));
+        chrome.process.kill("SIGKILL");
+        await exited;
+      }
+      removeProfile();
     },
   };
 }
