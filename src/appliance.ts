@@ -105,6 +105,10 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
     sources: options.pluginSources,
   });
 
+  // Checked before the database or a key file exists, so that a refused first
+  // boot leaves nothing behind that the next attempt would trip over.
+  const hostname = firstBootHostname(config);
+
   const db = await openDatabase(config.databaseUrl, {
     authToken: config.databaseAuthToken,
     createClient: options.createClient,
@@ -119,7 +123,7 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
     settings.cacheReadsOf(db);
     defineKernelSettings(settings);
     defineInterfaceSettings(settings, config.adminPort !== undefined);
-    await seedHostname(db, settings, config, log);
+    await seedHostname(db, settings, hostname, config.hostnameGiven, log);
     const kernel: KernelContext = {
       config,
       db,
@@ -276,22 +280,32 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
   }
 }
 
+/** PORTICO_HOSTNAME (or the machine's name), normalised, for the first boot. */
+function firstBootHostname(config: Config): string {
+  const normalized = normalizeHostname(config.hostname, "hostname");
+  if (normalized.ok) return normalized.value;
+  const source = config.hostnameGiven ? "PORTICO_HOSTNAME" : "the machine's hostname";
+  throw new Error(
+    `${source} "${config.hostname}" cannot be the appliance hostname: ` +
+      normalized.issues[0].message +
+      (config.hostnameGiven ? "" : " Set PORTICO_HOSTNAME to the name devices use."),
+  );
+}
+
 /** The hostname setting starts as PORTICO_HOSTNAME (or the machine's name). */
-async function seedHostname(db: Database, settings: Settings, config: Config, log: Logger) {
-  const configured = config.hostname;
-  const normalized = normalizeHostname(configured);
-  if (!normalized.ok) {
-    throw new Error(
-      `PORTICO_HOSTNAME "${configured}" cannot be the appliance hostname: ` +
-        normalized.issues[0].message,
-    );
-  }
-  await db.write((tx) => settings.seed(tx, "appliance.hostname", normalized.value));
+async function seedHostname(
+  db: Database,
+  settings: Settings,
+  hostname: string,
+  given: boolean,
+  log: Logger,
+) {
+  await db.write((tx) => settings.seed(tx, "appliance.hostname", hostname));
   const stored = await settings.get<string>(db.orm, "appliance.hostname");
-  if (config.hostnameGiven && stored !== normalized.value) {
+  if (given && stored !== hostname) {
     log.warn(
-      { hostname: stored, ignored: normalized.value },
-      `PORTICO_HOSTNAME=${normalized.value} is ignored: it sets the hostname on first boot only, ` +
+      { hostname: stored, ignored: hostname },
+      `PORTICO_HOSTNAME=${hostname} is ignored: it sets the hostname on first boot only, ` +
         `and this database's hostname is ${stored}. Change it with PUT /api/v1/appliance/hostname, ` +
         "or start with an empty PORTICO_DATA_DIR",
     );

@@ -46,7 +46,19 @@ test("an empty variable counts as unset", () => {
 });
 
 test("a secret key that is not base64 is refused with the variable named", () => {
-  expect(() => loadConfig({ PORTICO_SECRET_KEY: "short!" }, defaults)).toThrow(
-    "PORTICO_SECRET_KEY: PORTICO_SECRET_KEY must be 32 bytes in base64",
+  // "short" has only base64 letters but no valid length: atob would throw on it.
+  for (const value of ["short!", "short", "abc=def", "===="]) {
+    expect(() => loadConfig({ PORTICO_SECRET_KEY: value }, defaults)).toThrow(
+      "PORTICO_SECRET_KEY: PORTICO_SECRET_KEY must be 32 bytes in base64",
+    );
+  }
+});
+
+test("a PORTICO_HOSTNAME that cannot be a hostname is refused before anything is created", () => {
+  expect(() => loadConfig({ PORTICO_HOSTNAME: "bad_host!" }, defaults)).toThrow(
+    'The PORTICO_HOSTNAME "bad_host!" contains the character "_"',
+  );
+  expect(() => loadConfig({ PORTICO_HOSTNAME: "10.0.0.1" }, defaults)).toThrow(
+    "is an IP address",
   );
 });

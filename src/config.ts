@@ -9,6 +9,7 @@ import * as v from "valibot";
 import { issuePointer } from "./errors.ts";
 import { parseOutboundAllow } from "./outbound/address-policy.ts";
 import type { Cidr } from "./outbound/ip.ts";
+import { normalizeHostname } from "./pki/names.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -66,17 +67,18 @@ const list = v.pipe(
   ),
 );
 
+const SECRET_KEY_RULE =
+  "PORTICO_SECRET_KEY must be 32 bytes in base64 (make one with: openssl rand -base64 32)";
+
+/** Strict base64 (RFC 4648, padded), so that decoding it cannot throw. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 const secretKey = v.pipe(
   v.string(),
-  v.regex(
-    /^\s*[A-Za-z0-9+/]+={0,2}\s*$/,
-    "PORTICO_SECRET_KEY must be 32 bytes in base64 (make one with: openssl rand -base64 32)",
-  ),
-  v.transform((s) => Uint8Array.from(atob(s.trim()), (ch) => ch.charCodeAt(0))),
-  v.check(
-    (bytes) => bytes.length === 32,
-    "PORTICO_SECRET_KEY must be 32 bytes in base64 (make one with: openssl rand -base64 32)",
-  ),
+  v.trim(),
+  v.regex(BASE64, SECRET_KEY_RULE),
+  v.transform((s) => Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0))),
+  v.check((bytes) => bytes.length === 32, SECRET_KEY_RULE),
 );
 
 const EnvSchema = v.object({
@@ -101,9 +103,7 @@ const EnvSchema = v.object({
   ),
   PORTICO_CLEAN_PORT: v.optional(port("PORTICO_CLEAN_PORT"), "8443"),
   PORTICO_ADMIN_PORT: v.optional(port("PORTICO_ADMIN_PORT")),
-  PORTICO_SECRET_KEY: v.optional(
-    v.union([secretKey], "PORTICO_SECRET_KEY must be 32 bytes in base64"),
-  ),
+  PORTICO_SECRET_KEY: v.optional(secretKey),
   PORTICO_ADMIN_API_KEY: v.optional(
     v.pipe(v.string(), v.minLength(32, "PORTICO_ADMIN_API_KEY must be at least 32 characters")),
   ),
@@ -152,6 +152,10 @@ export function loadConfig(
       : [metrics.message.replace(/^PORTICO_OUTBOUND_ALLOW/, "PORTICO_METRICS_ALLOW")]),
   ];
   if (!allow.ok || !proxies.ok || !metrics.ok) throw new ConfigError(cidrProblems);
+  if (e.PORTICO_HOSTNAME !== undefined) {
+    const hostname = normalizeHostname(e.PORTICO_HOSTNAME, "PORTICO_HOSTNAME");
+    if (!hostname.ok) throw new ConfigError([hostname.issues[0].message]);
+  }
   const dataDir = e.PORTICO_DATA_DIR.replace(/\/+$/, "") || "/";
   return {
     hostname: e.PORTICO_HOSTNAME ?? defaults.hostname,
