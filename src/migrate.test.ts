@@ -54,3 +54,21 @@ test("a failing migration leaves nothing of itself behind and names the owner an
   const record = await db.execute('SELECT id FROM "__migrations_gamma"');
   expect(record.rows.map((r) => r.id)).toEqual(["0001"]);
 });
+
+test("every statement of a migration runs, with or without breakpoint lines", async () => {
+  const db = database();
+  await runMigrations(db, "delta", [
+    {
+      id: "0001",
+      sql: "CREATE TABLE notes (login TEXT); CREATE INDEX notes_login ON notes (login);",
+    },
+    {
+      id: "0002",
+      sql: "CREATE TABLE tags (x);\n--> statement-breakpoint\nCREATE INDEX tags_x ON tags (x);",
+    },
+  ]);
+  const made = await db.execute(
+    "SELECT name FROM sqlite_master WHERE name NOT LIKE '%migrations%' ORDER BY name",
+  );
+  expect(made.rows.map((r) => r.name)).toEqual(["notes", "notes_login", "tags", "tags_x"]);
+});

@@ -10,7 +10,10 @@ import type { Client } from "@libsql/client";
 export interface Migration {
   /** Unique within its owner and sorted in the order to apply, e.g. `0001_init`. */
   id: string;
-  /** Statements separated by `--> statement-breakpoint` lines. */
+  /**
+   * One or more statements, each ended by `;`. Drizzle Kit's
+   * `--> statement-breakpoint` lines may stand between them (they are comments).
+   */
   sql: string;
 }
 
@@ -29,13 +32,6 @@ export class MigrationError extends Error {
 /** The migrations table of an owner: `__migrations_<owner>`. */
 export function migrationsTable(owner: string): string {
   return `__migrations_${owner.replace(/[^a-zA-Z0-9]/g, "_")}`;
-}
-
-function statements(sql: string): string[] {
-  return sql
-    .split(/-->\s*statement-breakpoint/)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
 }
 
 /**
@@ -69,7 +65,8 @@ export async function runMigrations(
         await tx.rollback();
         continue;
       }
-      for (const statement of statements(migration.sql)) await tx.execute(statement);
+      // SQLite runs every statement of the text, not only the first one.
+      await tx.executeMultiple(migration.sql);
       await tx.execute({
         sql: `INSERT INTO "${table}" (id, applied_at) VALUES (?, ?)`,
         args: [migration.id, new Date().toISOString()],
