@@ -19,6 +19,7 @@ import { runMigrations } from "./migrate.ts";
 import type { OutboundClient } from "./outbound/client.ts";
 import type { Plugin, PluginContext } from "./plugin.ts";
 import { createSealer } from "./secrets.ts";
+import type { EventHandler } from "./services/events.ts";
 
 export interface SetupScope {
   kernel: KernelContext;
@@ -40,7 +41,12 @@ export async function setUpPlugin(plugin: Plugin, scope: SetupScope): Promise<vo
   if (plugin.config) {
     const parsed = v.safeParse(plugin.config, rawConfig);
     if (!parsed.success) {
-      const problems = parsed.issues.map((i) => i.message).join("; ");
+      const problems = parsed.issues
+        .map((issue) => {
+          const field = (issue.path ?? []).map((item) => String(item.key)).join(".");
+          return field ? `${field}: ${issue.message}` : issue.message;
+        })
+        .join("; ");
       throw new PluginLoadError(plugin.id, `its configuration is not valid: ${problems}`);
     }
     pluginConfig = parsed.output;
@@ -66,10 +72,15 @@ export async function setUpPlugin(plugin: Plugin, scope: SetupScope): Promise<vo
       emit: (tx, type, payload) => kernel.events.emit(tx, type, payload),
       inTransaction: (type, handler) => kernel.events.inTransaction(type, handler),
       on: (type, handler, opts) =>
-        kernel.events.subscribe(`${plugin.id}:${opts?.name ?? type}`, type, handler, {
-          timeoutMs: opts?.timeoutMs,
-          log,
-        }),
+        kernel.events.subscribe(
+          `${plugin.id}:${opts?.name ?? type}`,
+          type,
+          handler as EventHandler,
+          {
+            timeoutMs: opts?.timeoutMs,
+            log,
+          },
+        ),
     },
     secrets: await createSealer(scope.masterKey, plugin.id),
     outbound: scope.outbound,

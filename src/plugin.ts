@@ -19,7 +19,7 @@ import type { AuditLog } from "./services/audit.ts";
 import type { Clock } from "./services/clock.ts";
 import type {
   EventHandler,
-  EventPayloads,
+  EventPayload,
   EventType,
   TransactionalHandler,
 } from "./services/events.ts";
@@ -67,16 +67,20 @@ export function isPlugin(value: unknown): value is Plugin {
 /** Events as a plugin sees them. */
 export interface PluginEvents {
   /** Writes an event in the caller's transaction (the outbox). */
-  emit<K extends EventType>(
-    tx: Executor,
-    type: K,
-    payload: K extends keyof EventPayloads ? EventPayloads[K] : Record<string, unknown>,
-  ): Promise<string>;
+  emit<K extends EventType>(tx: Executor, type: K, payload: EventPayload<K>): Promise<string>;
   /**
    * Handles every event of a type emitted after boot, at least once, with a
    * time limit; a handler that throws or times out is retried later.
    */
-  on(type: EventType, handler: EventHandler, options?: { name?: string; timeoutMs?: number }): void;
+  on<K extends EventType>(
+    type: K,
+    handler: EventHandler<EventPayload<K>>,
+    options?: {
+      /** Tells two handlers of one type apart (each is retried on its own). */
+      name?: string;
+      timeoutMs?: number;
+    },
+  ): void;
   /**
    * Runs `handler` inside the transaction of every emit of `type`; if it
    * throws, the change that emitted the event is rolled back too.

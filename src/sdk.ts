@@ -38,6 +38,7 @@ export type { FieldError } from "./errors.ts";
 
 export type {
   EventHandler,
+  EventPayload,
   EventPayloads,
   EventRecord,
   EventType,
@@ -64,3 +65,12 @@ export type {
   TrustAnchorsProvider,
   UserDetailsSection,
 } from "./identity.ts";
+
+/**
+ * The validation and query libraries the kernel uses, so that a plugin's
+ * schemas and tables have the very types `ctx` expects (a second installed
+ * copy has look-alike types that the compiler refuses to mix).
+ */
+export * as v from "valibot";
+export { and, asc, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
+export { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";

@@ -4,6 +4,7 @@
  * configuration from PORTICO_PLUGIN_CONFIG.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createClient } from "@libsql/client";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -104,9 +105,50 @@ describe("a bundled third-party plugin", () => {
     });
     expect(hook!.headers["idempotency-key"]).toBe(body.event_id);
 
-    const own = await appliance.call("GET", "/api/v1/webhook-notifier");
-    expect(own.json.recent[0]).toMatchObject({ event: "device.registered", status: 204 });
+    // The handler records the webhook in the plugin's own table once it is sent.
+    let own = await appliance.call("GET", "/api/v1/webhook-notifier");
+    while (own.json.recent.length === 0 && Date.now() < deadline) {
+      await Bun.sleep(100);
+      own = await appliance.call("GET", "/api/v1/webhook-notifier");
+    }
+    expect(own.json.recent[0]).toMatchObject({
+      event_id: body.event_id,
+      event: "device.registered",
+      status: 204,
+    });
+    const one = await appliance.call("GET", `/api/v1/webhook-notifier/sent/${body.event_id}`);
+    expect(one.json).toMatchObject({ event_id: body.event_id, status: 204 });
     expect(appliance.logs).not.toContain("soc-channel-token");
+  });
+
+  test("its migration made its table and recorded itself in its own migrations table", async () => {
+    const db = createClient({ url: `file:${join(appliance.dataDir, "portico.db")}` });
+    try {
+      const tables = await db.execute(
+        "SELECT name FROM sqlite_master WHERE name LIKE '%webhook_notifier%' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+      );
+      expect(tables.rows.map((r) => r.name)).toEqual([
+        "__migrations_webhook_notifier",
+        "webhook_notifier_sent",
+        "webhook_notifier_sent_event",
+      ]);
+      const applied = await db.execute("SELECT id FROM __migrations_webhook_notifier");
+      expect(applied.rows.map((r) => r.id)).toEqual(["0001_sent"]);
+    } finally {
+      db.close();
+    }
+  });
+
+  test("its own problem code answers and is explained in the problem catalog", async () => {
+    const missing = await appliance.call("GET", "/api/v1/webhook-notifier/sent/no-such-event");
+    expect(missing.status).toBe(404);
+    expect(missing.json).toMatchObject({
+      code: "webhook_not_sent",
+      type: expect.stringContaining("/api/docs/problems#webhook_not_sent"),
+    });
+    const catalog = await appliance.call("GET", "/api/docs/problems", { key: null });
+    expect(catalog.text).toContain('id="webhook_not_sent"');
+    expect(catalog.text).toContain("No webhook sent for this event");
   });
 });
 

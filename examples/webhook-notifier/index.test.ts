@@ -74,3 +74,21 @@ test("refuses a plain-http URL at boot and is disabled, not the appliance", asyn
     await kit.close();
   }
 });
+
+test("keeps each sent webhook in its own table, listed newest first", async () => {
+  const kit = await kitWith({ url: `https://127.0.0.1:${receiver.port}/hook` });
+  try {
+    await kit.request("POST", "/api/v1/ca-certificates", { json: { pem: pki.root } });
+    status = 200;
+    await register(kit, "WEBHOOK0002");
+    await register(kit, "WEBHOOK0003");
+    await kit.runJobs();
+    const listed = await kit.request("GET", "/api/v1/webhook-notifier");
+    expect(listed.json.recent.map((r: { status: number }) => r.status)).toEqual([200, 200]);
+    const [newest] = listed.json.recent;
+    const one = await kit.request("GET", `/api/v1/webhook-notifier/sent/${newest.event_id}`);
+    expect(one.json).toEqual(newest);
+  } finally {
+    await kit.close();
+  }
+});

@@ -11,7 +11,7 @@ export interface ProblemEntry {
   remedy: string;
 }
 
-export const PROBLEM_CATALOG: Record<string, ProblemEntry> = {
+const KERNEL_PROBLEMS: Record<string, ProblemEntry> = {
   invalid_request: {
     status: 400,
     title: "Invalid request",
@@ -209,6 +209,17 @@ export const PROBLEM_CATALOG: Record<string, ProblemEntry> = {
     remedy: "The appliance recovers by itself when its database returns.",
   },
 };
+
+/**
+ * One catalog per process, however many copies of this module are loaded: a
+ * third-party plugin bundles its own copy of the SDK, and its entries must
+ * reach the catalog the kernel serves.
+ */
+const SHARED = Symbol.for("portico.problem-catalog");
+const holder = globalThis as { [SHARED]?: Record<string, ProblemEntry> };
+export const PROBLEM_CATALOG: Record<string, ProblemEntry> = (holder[SHARED] ??= {
+  ...KERNEL_PROBLEMS,
+});
 
 /** Adds plugin-specific entries; an entry that exists is kept. */
 export function registerProblems(entries: Record<string, ProblemEntry>): void {

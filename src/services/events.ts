@@ -35,7 +35,15 @@ export interface EventRecord<T = Record<string, unknown>> {
   createdAt: string;
 }
 
-export type EventHandler = (event: EventRecord) => Promise<void> | void;
+/** The payload of an event type: a known type's own shape, any other a plain record. */
+export type EventPayload<K extends EventType> = K extends keyof EventPayloads
+  ? EventPayloads[K]
+  : Record<string, unknown>;
+
+/** Handles one event; what a returned promise resolves to is ignored. */
+export type EventHandler<T = Record<string, unknown>> = (
+  event: EventRecord<T>,
+) => Promise<unknown> | void;
 
 /**
  * Runs inside the emitting transaction: what it writes commits or rolls
