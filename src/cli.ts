@@ -11,6 +11,8 @@ import { ConfigError } from "./config.ts";
 import { PortInUseError } from "./runtime/port-check.ts";
 import { isProblem } from "./errors.ts";
 import { PluginLoadError } from "./loader.ts";
+import { MigrationError } from "./migrate.ts";
+import { RouteDeclarationError } from "./http/router.ts";
 import { SecretKeyMismatchError } from "./secrets.ts";
 import { KERNEL_VERSION } from "./version.ts";
 
@@ -105,12 +107,23 @@ function buildProgram(actions: CliActions, served: () => void): Command {
   return program;
 }
 
+/**
+ * Whether a plugin's boot failure will happen again on every start: the
+ * loader's own refusals, a failed migration, a route declared wrongly. A
+ * plugin's setup that threw for another reason may work on a restart.
+ */
+function isPermanent(cause: unknown): boolean {
+  return (
+    cause === undefined || cause instanceof MigrationError || cause instanceof RouteDeclarationError
+  );
+}
+
 /** The exit code for an error that reached the top. */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_CONFIG;
   const config =
     error instanceof ConfigError ||
-    (error instanceof PluginLoadError && error.cause === undefined) ||
+    (error instanceof PluginLoadError && isPermanent(error.cause)) ||
     (isProblem(error) && error.status < 500) ||
     error instanceof SecretKeyMismatchError ||
     error instanceof PortInUseError;

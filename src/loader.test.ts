@@ -76,7 +76,12 @@ describe("plugin loading", () => {
   });
 
   test("refuses mounting at the root", () => {
-    expect(refusal([plugin({ prefixes: ["/"] })])).toContain('prefix "/" must start with /');
+    expect(refusal([plugin({ prefixes: ["/"] })])).toContain(
+      'prefix "/" is never allowed: declare the paths you serve, such as /api/v1/',
+    );
+    expect(refusal([plugin({ prefixes: ["api/Upper"] })])).toContain(
+      'prefix "api/Upper" must start with / and hold lower-case path segments',
+    );
   });
 
   test("refuses something that is not a plugin, naming where it came from", () => {

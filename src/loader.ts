@@ -45,7 +45,9 @@ function checkManifest(plugin: Plugin, kernelVersion: string): void {
     if (!isValidPrefix(prefix)) {
       throw new PluginLoadError(
         plugin.id,
-        `prefix "${prefix}" must start with / and hold lower-case path segments; "/" is never allowed`,
+        prefix.replace(/\/+$/, "") === ""
+          ? `prefix "${prefix}" is never allowed: declare the paths you serve, such as /api/v1/${plugin.id}`
+          : `prefix "${prefix}" must start with / and hold lower-case path segments, such as /api/v1/${plugin.id}`,
       );
     }
   }

@@ -3,6 +3,8 @@
  * events, or read another plugin's secrets.
  */
 import { expect, test } from "bun:test";
+import * as v from "valibot";
+import { exitCodeOf } from "./cli.ts";
 import { definePlugin } from "./plugin.ts";
 import type { PluginContext } from "./plugin.ts";
 import type { EventRecord } from "./services/events.ts";
@@ -121,8 +123,58 @@ test("a failing migration stops the start, naming the plugin and the migration",
     migrations: [{ id: "0001_broken", sql: "CREATE TABLE oops (" }],
     setup() {},
   });
-  await expect(createTestAppliance({ plugins: [plugin] })).rejects.toThrow(
-    "migration 0001_broken of bad-migration failed",
+  const error = await createTestAppliance({ plugins: [plugin] }).catch((e: unknown) => e);
+  expect(String(error)).toContain("migration 0001_broken of bad-migration failed");
+  // It fails the same way on every start: the exit code says "fix the setup", not "retry".
+  expect(exitCodeOf(error)).toBe(2);
+});
+
+test("a route without an access rule stops the start as a permanent fault", async () => {
+  const plugin = definePlugin({
+    id: "no-rule",
+    version: "1.0.0",
+    kernel: "^0.1.0",
+    prefixes: ["/api/v1/no-rule"],
+    setup(ctx) {
+      const router = ctx.route("/api/v1/no-rule") as unknown as {
+        get(path: string, handler: () => Response): void;
+      };
+      router.get("/", () => new Response("hi"));
+    },
+  });
+  const error = await createTestAppliance({ plugins: [plugin] }).catch((e: unknown) => e);
+  expect(String(error)).toContain("route GET /api/v1/no-rule/ has no access rule");
+  expect(exitCodeOf(error)).toBe(2);
+});
+
+test("a setup that throws for its own reasons may work on a restart", async () => {
+  const plugin = definePlugin({
+    id: "scanner-down",
+    version: "1.0.0",
+    kernel: "^0.1.0",
+    setup() {
+      throw new Error("cannot reach the scanner");
+    },
+  });
+  const error = await createTestAppliance({ plugins: [plugin] }).catch((e: unknown) => e);
+  expect(String(error)).toContain("cannot reach the scanner");
+  expect(exitCodeOf(error)).toBe(1);
+});
+
+test("invalid plugin configuration names each bad field", async () => {
+  const plugin = definePlugin({
+    id: "picky",
+    version: "1.0.0",
+    kernel: "^0.1.0",
+    config: v.object({ channel: v.string("must be text"), retries: v.number("must be a number") }),
+    setup() {},
+  });
+  const error = await createTestAppliance({
+    plugins: [plugin],
+    pluginConfig: { picky: { channel: 5, retries: "x" } },
+  }).catch((e: unknown) => e);
+  expect(String(error)).toContain(
+    "its configuration is not valid: channel: must be text; retries: must be a number",
   );
 });
 

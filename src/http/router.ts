@@ -47,6 +47,11 @@ export interface RouteRecord {
   documented: boolean;
 }
 
+/** A route declared without what every route needs: a fault in the code, never transient. */
+export class RouteDeclarationError extends Error {
+  override name = "RouteDeclarationError";
+}
+
 /** Turns an access rule into the middleware that enforces it. */
 export type Guard = (access: Access) => MiddlewareHandler<AppEnv>;
 
@@ -87,16 +92,16 @@ export class Router {
   }
 
   private add(method: Method, path: string, access: Access, rest: Rest): this {
+    const route = `route ${method.toUpperCase()} ${this.prefix}${path}`;
     const doc = typeof rest[0] === "function" ? {} : (rest[0] as RouteDoc);
     const handlers = (typeof rest[0] === "function" ? rest : rest.slice(1)) as RouteHandler[];
     if (!isAccess(access)) {
-      throw new Error(
-        `route ${method.toUpperCase()} ${this.prefix}${path} has no access rule: ` +
-          "pass open(), allow(...) or allowInactive(...) before its handlers",
+      throw new RouteDeclarationError(
+        `${route} has no access rule: pass open(), allow(...) or allowInactive(...) before its handlers`,
       );
     }
     if (handlers.length === 0) {
-      throw new Error(`route ${method.toUpperCase()} ${this.prefix}${path} has no handler`);
+      throw new RouteDeclarationError(`${route} has no handler`);
     }
     this.routes.push({
       method: method.toUpperCase(),
