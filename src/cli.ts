@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError } from "./config.ts";
+import { NotSetUpError } from "./runtime/commands.ts";
 import { PortInUseError } from "./runtime/port-check.ts";
 import { isProblem } from "./errors.ts";
 import { PluginLoadError } from "./loader.ts";
@@ -126,7 +127,8 @@ export function exitCodeOf(error: unknown): number {
     (error instanceof PluginLoadError && isPermanent(error.cause)) ||
     (isProblem(error) && error.status < 500) ||
     error instanceof SecretKeyMismatchError ||
-    error instanceof PortInUseError;
+    error instanceof PortInUseError ||
+    error instanceof NotSetUpError;
   return config ? EXIT_CONFIG : EXIT_FAILURE;
 }
 

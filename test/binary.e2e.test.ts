@@ -4,7 +4,7 @@
  * output and exit codes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KERNEL_VERSION } from "../src/version.ts";
@@ -95,6 +95,43 @@ describe("the binary's command line", () => {
       "portico: invalid configuration: PORTICO_SECRET_KEY: required with a remote",
     );
     expect(result.stderr.split("\n")).toHaveLength(2);
+  });
+
+  test("a secret key that is not base64 exits 2 naming the variable", async () => {
+    const result = await run(["serve"], {
+      PORTICO_DATA_DIR: join(empty, "bad-key"),
+      PORTICO_SECRET_KEY: "short",
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "portico: invalid configuration: PORTICO_SECRET_KEY: PORTICO_SECRET_KEY must be 32 bytes " +
+        "in base64 (make one with: openssl rand -base64 32)\n",
+    );
+    expect(existsSync(join(empty, "bad-key"))).toBe(false);
+  });
+
+  test("cert show and admin create-key refuse a data folder where the appliance never ran", async () => {
+    const folder = join(empty, "never-served");
+    for (const args of [
+      ["cert", "show"],
+      ["admin", "create-key"],
+      ["cert", "regenerate"],
+    ]) {
+      const result = await run(args, { PORTICO_DATA_DIR: folder });
+      expect(result).toMatchObject({ code: 2, stdout: "" });
+      expect(result.stderr).toContain(`no appliance is set up in ${folder} yet`);
+    }
+    // Nothing of a first boot was done: no administrator, key file or certificate.
+    expect(existsSync(folder)).toBe(false);
+  });
+
+  test("migrate refuses a plugin configuration file that serve would refuse", async () => {
+    const result = await run(["migrate"], {
+      PORTICO_DATA_DIR: join(empty, "bad-plugin-config"),
+      PORTICO_PLUGIN_CONFIG: join(empty, "no-such-plugins.json"),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("PORTICO_PLUGIN_CONFIG: cannot read");
   });
 
   test("migrate applies every migration once and prints what it applied", async () => {

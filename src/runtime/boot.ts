@@ -100,6 +100,11 @@ export async function boot(
   return { config, log, appliance };
 }
 
+/** The file of an embedded database's `file:` URL. */
+export function databaseFilePath(databaseUrl: string): string {
+  return databaseUrl.slice("file:".length).split("?")[0];
+}
+
 /**
  * Creates an embedded database file with mode 0600 before libSQL opens it:
  * SQLite gives its -wal and -shm files the mode of the database file, and
@@ -107,7 +112,7 @@ export async function boot(
  */
 async function createPrivately(databaseUrl: string): Promise<void> {
   if (databaseKind(databaseUrl) !== "file") return;
-  const path = databaseUrl.slice("file:".length).split("?")[0];
+  const path = databaseFilePath(databaseUrl);
   const { open } = await import("node:fs/promises");
   try {
     const handle = await open(path, "wx", 0o600);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { existsSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { and, eq } from "drizzle-orm";
 import { kernelMigrations } from "../../db/migrations/kernel.ts";
@@ -19,7 +20,14 @@ import { issueApiKey } from "../services/keys.ts";
 import { tlsOperationsPoint } from "../tls-operations.ts";
 import type { TlsOperations } from "../tls-operations.ts";
 import { KERNEL_VERSION } from "../version.ts";
-import { boot, configFromEnv, pluginsFor, processLogger } from "./boot.ts";
+import {
+  boot,
+  configFromEnv,
+  databaseFilePath,
+  pluginConfigFor,
+  pluginsFor,
+  processLogger,
+} from "./boot.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -31,6 +39,8 @@ export async function migrate(env: Env): Promise<void> {
   const config = configFromEnv(env);
   const log = processLogger(config, "stderr");
   const { plugins, sources } = await pluginsFor(config);
+  // Refused here as by `serve`, so that a migration never passes with a setup that cannot start.
+  await pluginConfigFor(config);
   const ordered = resolvePlugins(plugins, {
     kernelVersion: KERNEL_VERSION,
     kernelPrefixes: KERNEL_PREFIXES,
@@ -52,7 +62,30 @@ export async function migrate(env: Env): Promise<void> {
   }
 }
 
+/** A one-shot command asked of a data folder where the appliance never ran. */
+export class NotSetUpError extends Error {
+  override name = "NotSetUpError";
+}
+
+/**
+ * Refuses to do a first boot for a command: the first boot fixes the
+ * hostname, the administrator and the certificate, which `serve` must do
+ * with the operator's PORTICO_HOSTNAME, not `cert show` with the machine's.
+ */
+function assertSetUp(env: Env): void {
+  const config = configFromEnv(env);
+  if (databaseKind(config.databaseUrl) !== "file") return;
+  const path = databaseFilePath(config.databaseUrl);
+  if (!existsSync(path) || statSync(path).size === 0) {
+    throw new NotSetUpError(
+      `no appliance is set up in ${config.dataDir} yet (no database at ${path}): start it once ` +
+        "with `portico serve` (or npm start), or set PORTICO_DATA_DIR to its data folder",
+    );
+  }
+}
+
 async function withAppliance<T>(env: Env, fn: (appliance: Appliance) => Promise<T>): Promise<T> {
+  assertSetUp(env);
   const { appliance } = await boot(env, { workers: false, logTo: "stderr" });
   try {
     return await fn(appliance);
