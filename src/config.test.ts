@@ -58,7 +58,5 @@ test("a PORTICO_HOSTNAME that cannot be a hostname is refused before anything is
   expect(() => loadConfig({ PORTICO_HOSTNAME: "bad_host!" }, defaults)).toThrow(
     'The PORTICO_HOSTNAME "bad_host!" contains the character "_"',
   );
-  expect(() => loadConfig({ PORTICO_HOSTNAME: "10.0.0.1" }, defaults)).toThrow(
-    "is an IP address",
-  );
+  expect(() => loadConfig({ PORTICO_HOSTNAME: "10.0.0.1" }, defaults)).toThrow("is an IP address");
 });

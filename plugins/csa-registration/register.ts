@@ -31,8 +31,9 @@ const tokenRequired = () =>
     401,
     "registration_token_required",
     "Registration token required",
-    "This appliance registers new devices only with a registration token: ask an administrator " +
-      "for one and send it as registration_token.",
+    "This appliance hands out device keys only with a registration token, to new devices and " +
+      "to known ones getting a new key (after a key reset too): ask an administrator for one " +
+      "and send it as registration_token.",
     { errors: [{ path: "/registration_token", message: "required by the registration policy" }] },
   );
 

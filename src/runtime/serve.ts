@@ -36,7 +36,7 @@ export async function serve(
     appliance.db.orm,
     "appliance.hostname",
   );
-  const clean = listeners[0];
+  const [clean, admin] = listeners;
   const keyHint = config.adminApiKey
     ? "the administrator's API key is PORTICO_ADMIN_API_KEY"
     : `the administrator's first API key is in ${config.dataDir}/${ADMIN_KEY_FILE} ` +
@@ -46,17 +46,23 @@ export async function serve(
       url: `https://${hostname}:${clean.port}/`,
       hostname,
       fingerprint_sha256: clean.fingerprint,
+      ...(admin && { admin_port: admin.port, admin_fingerprint_sha256: admin.fingerprint }),
       data_dir: config.dataDir,
       database: appliance.db.kind,
       admin_key_file: config.adminApiKey ? null : `${config.dataDir}/${ADMIN_KEY_FILE}`,
     },
     "portico is serving",
   );
+  // The fingerprint line reads as `openssl x509 -noout -fingerprint -sha256` prints it.
   process.stderr.write(
     `\nPortico is serving https://${hostname}:${clean.port}/\n` +
       `  certificate for ${hostname}\n` +
-      `  SHA256 Fingerprint=${colonHex(clean.fingerprint)}\n` +
+      `  sha256 Fingerprint=${colonHex(clean.fingerprint)}\n` +
       `  download it: GET /api/v1/tls/clean/certificate.pem\n` +
+      (admin
+        ? `  admin interface https://${hostname}:${admin.port}/ (API and console only)\n` +
+          `  its certificate: sha256 Fingerprint=${colonHex(admin.fingerprint)}\n`
+        : "") +
       `  ${keyHint}\n\n`,
   );
 
