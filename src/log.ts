@@ -39,9 +39,37 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
   );
 }
 
-/** A URL's path and query with every `api_key` value replaced. */
+/** Query parameters whose values are secrets, wherever they are sent. */
+const SECRET_PARAMETERS = new Set(["api_key", "password", "passphrase", "registration_token"]);
+
+/** A query parameter's name as the app reads it: `+` is a space, `%xx` decoded. */
+function parameterName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, " ")).trim().toLowerCase();
+  } catch {
+    return raw.toLowerCase();
+  }
+}
+
+/**
+ * A URL's path and query with the value of every secret parameter replaced,
+ * however its name is spelled (`api_key`, `API_KEY`, `api%5Fkey`): the app
+ * decodes names before it reads them, so the log must too.
+ */
 export function redactUrl(pathAndQuery: string): string {
-  return pathAndQuery.replace(/([?&]api_key=)[^&#]*/gi, "$1[redacted]");
+  const start = pathAndQuery.indexOf("?");
+  if (start < 0) return pathAndQuery;
+  const end = pathAndQuery.indexOf("#", start);
+  const query = pathAndQuery.slice(start + 1, end < 0 ? undefined : end);
+  const redacted = query
+    .split("&")
+    .map((pair) => {
+      const equals = pair.indexOf("=");
+      const name = equals < 0 ? pair : pair.slice(0, equals);
+      return SECRET_PARAMETERS.has(parameterName(name)) ? `${name}=[redacted]` : pair;
+    })
+    .join("&");
+  return pathAndQuery.slice(0, start + 1) + redacted + (end < 0 ? "" : pathAndQuery.slice(end));
 }
 
 /**

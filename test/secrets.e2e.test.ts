@@ -45,7 +45,11 @@ beforeAll(async () => {
   receiver = await startAmpReceiver(outbound, (_req, res) => {
     res.writeHead(rejectNext ? 401 : 200).end("{}");
   });
-  appliance = await startAppliance({ PORTICO_OUTBOUND_ALLOW: "127.0.0.0/8" });
+  // At debug every request is logged with its path and query: the strictest place to look.
+  appliance = await startAppliance({
+    PORTICO_OUTBOUND_ALLOW: "127.0.0.0/8",
+    PORTICO_LOG_LEVEL: "debug",
+  });
   secrets.push({ name: "admin key", value: appliance.adminKey });
 });
 
@@ -68,6 +72,12 @@ test("no secret appears in any answer, log line, audit entry or stored record", 
     "whoami by query",
     "GET",
     `/api/v3/session/whoami?api_key=${registered.json.api_key}`,
+    { key: null },
+  );
+  await call(
+    "whoami by an encoded query name",
+    "GET",
+    `/api/v3/session/whoami?api%5Fkey=${registered.json.api_key}`,
     { key: null },
   );
 
