@@ -5,7 +5,7 @@
  * @module
  */
 import { isOutboundError } from "../../src/outbound/errors.ts";
-import { urlForLog } from "../../src/outbound/redact.ts";
+import { redirectTargetForLog } from "../../src/outbound/redact.ts";
 import type { OutboundClient } from "../../src/outbound/client.ts";
 import { retryAfterMs } from "./backoff.ts";
 import type { Delivery, ServiceStatus } from "./schema.ts";
@@ -73,7 +73,9 @@ export async function sendUpdate(
     if (status === 429 || status >= 500 || (status >= 300 && status < 400)) {
       const wait = retryAfterMs(response.headers["retry-after"], now());
       const why =
-        status < 400 ? ` (redirect to ${redirectTo(response.headers.location, target)})` : "";
+        status < 400
+          ? ` (redirect to ${redirectTargetForLog(response.headers.location, target.url)})`
+          : "";
       return { kind: "retry", status, error: `HTTP ${status}${why}`, retryAfterMs: wait };
     }
     return { kind: "failed", status, error: `HTTP ${status}: the service refused the update` };
@@ -92,15 +94,5 @@ export async function sendUpdate(
       default:
         return { kind: "failed", error: error.message };
     }
-  }
-}
-
-/** Where a redirect points, without its query: it may carry a token, as the service URL may. */
-function redirectTo(location: string | undefined, target: Target): string {
-  if (!location) return "?";
-  try {
-    return urlForLog(new URL(location, target.url).href);
-  } catch {
-    return "a URL that cannot be read";
   }
 }

@@ -26,6 +26,13 @@ beforeAll(async () => {
     const answers: Record<string, () => void> = {
       "/moved?key=k": () => res.writeHead(302, { location: "/v2/updates" }).end(),
       "/moved-nowhere": () => res.writeHead(307).end(),
+      // A redirect that hands back the credentials it was sent, in userinfo and query.
+      "/echo-credentials": () =>
+        res
+          .writeHead(302, {
+            location: `https://portico:pw-secret@amp.example.test/moved?${BASIC}#frag`,
+          })
+          .end(),
       "/broken": () => res.writeHead(500).end(),
       "/unavailable": () => res.writeHead(503).end(),
       "/missing": () => res.writeHead(404).end(),
@@ -185,6 +192,12 @@ describe("check", () => {
           `HTTP 302: the service redirects to https://amp.example.test:${port()}/v2/updates; ` +
           "deliveries do not follow redirects, so every delivery would fail: " +
           "put that URL in the service",
+      ],
+      [
+        "/echo-credentials",
+        () =>
+          "HTTP 302: the service redirects to https://amp.example.test/moved; deliveries " +
+          "do not follow redirects, so every delivery would fail: put that URL in the service",
       ],
       [
         "/moved-nowhere",

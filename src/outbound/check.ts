@@ -18,6 +18,7 @@ import { type DetailedPeerCertificate, checkServerIdentity, connect as tlsConnec
 import { isOutboundError } from "./errors.ts";
 import { codeOf } from "./failures.ts";
 import type { Cidr } from "./ip.ts";
+import { redirectTargetForLog } from "./redact.ts";
 import { type Resolver, type ServiceTarget, resolveServiceTarget } from "./resolve.ts";
 import { explainNameMismatch, explainUntrusted } from "./tls-advice.ts";
 import { exchange, hostPort } from "./transport.ts";
@@ -271,7 +272,7 @@ function judgeAnswer(
     return { ok: true, detail };
   }
   if (status >= 300 && status < 400) {
-    const where = redirectTarget(location, url);
+    const where = redirectTargetForLog(location, url);
     const detail =
       `HTTP ${status}: the service redirects to ${where}; deliveries do not follow ` +
       "redirects, so every delivery would fail: put that URL in the service";
@@ -305,14 +306,4 @@ function judgeAnswer(
     `HTTP ${status}: the service refused the request (${probe}); a delivery answered ` +
     `${status} fails — check the URL`;
   return { ok: false, detail };
-}
-
-/** The absolute URL a `Location` header points to, or a phrase when there is none. */
-function redirectTarget(location: string | undefined, base: URL): string {
-  if (!location) return "another URL (it sent no Location)";
-  try {
-    return new URL(location, base).href;
-  } catch {
-    return "a URL that cannot be read";
-  }
 }

@@ -21,3 +21,17 @@ export function urlForLog(url: string): string {
     return "(a URL that cannot be read)";
   }
 }
+
+/**
+ * Where a `Location` header points, relative to `base`, without its
+ * userinfo, query or fragment (a redirect may carry credentials there); a
+ * phrase when there is none or it cannot be read.
+ */
+export function redirectTargetForLog(location: string | undefined, base: string | URL): string {
+  if (!location) return "another URL (it sent no Location)";
+  try {
+    return urlForLog(new URL(location, base).href);
+  } catch {
+    return "a URL that cannot be read";
+  }
+}
