@@ -68,8 +68,27 @@ export const unprocessable = (code: string, title: string, detail: string, error
 
 export const INACTIVE_MESSAGE = "user is inactive: an administrator must activate it";
 
-/** For `v.strictObject`: a field the route does not know is refused, not ignored. */
-export const UNKNOWN_FIELD = "is not a field of this request: remove it (see the API reference)";
+/**
+ * The message of a `v.strictObject`, which reports three faults with it: a
+ * key the route does not know (refused, not ignored, with `advice`), a
+ * required key that is missing, and a value that is not an object at all.
+ */
+export function strictMessage(
+  advice = "remove it (see the API reference)",
+  what = "field of this request",
+): (issue: v.BaseIssue<unknown>) => string {
+  return (issue) => {
+    if (issue.expected === "never") return `is not a ${what}: ${advice}`;
+    if (issue.path?.length && issue.received === "undefined") return "is required";
+    return `must be an object of this request's fields, not ${issue.received} (see the API reference)`;
+  };
+}
+
+/** For a request body's `v.strictObject`. */
+export const UNKNOWN_FIELD = strictMessage();
+
+/** For a query's `v.strictObject`. */
+export const UNKNOWN_QUERY_PARAMETER = strictMessage("remove it", "query parameter of this route");
 
 /** A JSON pointer (RFC 6901) for a valibot issue's path. */
 export function issuePointer(issue: v.BaseIssue<unknown>): string {

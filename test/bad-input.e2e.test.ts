@@ -475,3 +475,21 @@ test("JSON sent as a form (curl -d without a Content-Type) is refused with the f
     "The body is JSON but is labelled as a form: send it with Content-Type: application/json.",
   );
 });
+
+describe("a missing required field is named as required, never as unknown", () => {
+  const missing: Array<[string, string, unknown, string]> = [
+    ["POST", "/api/v1/users", { role: "user", organization_id: 1 }, "/login"],
+    ["POST", "/api/v1/organizations", {}, "/name"],
+    ["PUT", "/api/v1/appliance/hostname", {}, "/hostname"],
+    ["PUT", `/api/v1/verdicts/${"a".repeat(64)}`, { reason: "ours" }, "/disposition"],
+  ];
+  for (const [method, path, json, field] of missing) {
+    test(`${method} ${path} without ${field.slice(1)}`, async () => {
+      const before = await snapshot(appliance.dataDir);
+      const answer = await appliance.call(method, path, { json });
+      expect(answer.status).toBe(400);
+      expect(answer.json.errors).toContainEqual({ path: field, message: "is required" });
+      expect(await snapshot(appliance.dataDir)).toEqual(before);
+    });
+  }
+});

@@ -4,9 +4,9 @@
  * @module
  */
 import * as v from "valibot";
+import { UNKNOWN_FIELD } from "../../src/errors.ts";
 import { pageLimit } from "../../src/http/paging.ts";
 
-const UNKNOWN = "is not a field of this request: remove it";
 const text = (what: string, max: number) =>
   v.pipe(
     v.string(`${what} must be text`),
@@ -41,7 +41,7 @@ export const CreateService = v.strictObject(
     password: fields.password,
     enabled: v.optional(fields.enabled, true),
   },
-  UNKNOWN,
+  UNKNOWN_FIELD,
 );
 
 export const UpdateService = v.strictObject(
@@ -52,7 +52,7 @@ export const UpdateService = v.strictObject(
     password: v.optional(fields.password),
     enabled: v.optional(fields.enabled),
   },
-  UNKNOWN,
+  UNKNOWN_FIELD,
 );
 
 export const ReplayInput = v.strictObject(
@@ -63,7 +63,7 @@ export const ReplayInput = v.strictObject(
       v.transform((s) => new Date(s).toISOString()),
     ),
   },
-  UNKNOWN,
+  UNKNOWN_FIELD,
 );
 
 export const IdParam = v.pipe(

@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, gt } from "drizzle-orm";
 import * as v from "valibot";
-import { parseInput } from "../../src/errors.ts";
+import { UNKNOWN_QUERY_PARAMETER, parseInput } from "../../src/errors.ts";
 import { allow } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
 import { readBody } from "../../src/http/body.ts";
@@ -25,10 +25,7 @@ import {
   serviceView,
 } from "./services.ts";
 
-const ListQuery = v.strictObject(
-  { cursor: v.optional(IdParam) },
-  "is not a query parameter of this route: remove it",
-);
+const ListQuery = v.strictObject({ cursor: v.optional(IdParam) }, UNKNOWN_QUERY_PARAMETER);
 
 const DOC = {
   list: {

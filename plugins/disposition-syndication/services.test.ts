@@ -44,8 +44,20 @@ describe("disposition services refuse bad input and save nothing", () => {
       json: { ...valid, token: "x" },
     });
     expect(res.json.errors).toEqual([
-      { path: "/token", message: "is not a field of this request: remove it" },
+      {
+        path: "/token",
+        message: "is not a field of this request: remove it (see the API reference)",
+      },
     ]);
+  });
+
+  test("names a missing field as required, not as unknown", async () => {
+    const { password: _password, ...withoutPassword } = valid;
+    const res = await app.call("POST", "/api/v1/disposition-services", {
+      json: withoutPassword,
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.errors).toEqual([{ path: "/password", message: "is required" }]);
   });
 });
 

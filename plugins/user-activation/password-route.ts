@@ -8,7 +8,7 @@
 import { eq } from "drizzle-orm";
 import * as v from "valibot";
 import { users } from "../../db/schema.ts";
-import { badRequest, parseInput } from "../../src/errors.ts";
+import { badRequest, parseInput, strictMessage } from "../../src/errors.ts";
 import type { Access } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
 import { readBody } from "../../src/http/body.ts";
@@ -27,7 +27,7 @@ export const PasswordInput = v.strictObject(
       v.maxLength(200, "password must be at most 200 characters"),
     ),
   },
-  "is not a field of this request: send only password",
+  strictMessage("send only password"),
 );
 
 /** Mounts the password route on the users router. */

@@ -4,6 +4,7 @@
  * @module
  */
 import * as v from "valibot";
+import { UNKNOWN_FIELD } from "../errors.ts";
 import { DISPOSITIONS } from "./point.ts";
 import type { Disposition } from "./point.ts";
 
@@ -33,7 +34,7 @@ export const VerdictInput = v.strictObject(
       ),
     ),
   },
-  "is not a field of this request: remove it",
+  UNKNOWN_FIELD,
 );
 
 /** The threat score when the administrator gives none. */
