@@ -11,7 +11,14 @@ import { afterEach, beforeEach, expect, test } from "bun:test";
 import fc from "fast-check";
 import { createTestAppliance } from "../src/testing/appliance.ts";
 import type { TestAppliance } from "../src/testing/appliance.ts";
-import { body, fuzzParameters, invariantViolation, keyChoice, segment } from "./fuzz/inputs.ts";
+import {
+  body,
+  fuzzParameters,
+  invariantViolation,
+  keyChoice,
+  queryValue,
+  segment,
+} from "./fuzz/inputs.ts";
 import type { FuzzBody, KeyChoice } from "./fuzz/inputs.ts";
 import { DOMAIN_TABLES } from "./helpers/database.ts";
 
@@ -20,15 +27,21 @@ const CLIENT_ID = "01_VLNESA100200_42294D401307BCB4DBEC-E1431E45EFA5_C100V_00000
 const PLUGIN_TABLES = ["disposition_services", "ca_certificates", "registration_tokens"];
 
 let kit: TestAppliance;
-let routes: { method: string; path: string }[];
+let routes: { method: string; path: string; query: string[] }[];
 let deviceKey: string;
 
 /** A fresh appliance per test: a fuzz pass may legitimately change settings as admin. */
 beforeEach(async () => {
   kit = await createTestAppliance();
   const doc = (await kit.request("GET", "/api/v1/openapi.json", { key: null })).json;
-  routes = Object.entries(doc.paths as Record<string, object>).flatMap(([path, item]) =>
-    Object.keys(item).map((method) => ({ method: method.toUpperCase(), path })),
+  type Operation = { parameters?: { in: string; name: string }[] };
+  routes = Object.entries(doc.paths as Record<string, Record<string, Operation>>).flatMap(
+    ([path, item]) =>
+      Object.entries(item).map(([method, operation]) => ({
+        method: method.toUpperCase(),
+        path,
+        query: (operation.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name),
+      })),
   );
   const reg = await kit.request("POST", "/csa/api/register", {
     key: null,
@@ -127,6 +140,33 @@ test("every documented route survives random bodies, content types, keys and pat
         await checkOne(r.method, fill(r.path, values), key, fuzz);
       },
     ),
+    { seed, numRuns },
+  );
+}, 240_000);
+
+test("every documented query parameter survives boundary numbers and junk", async () => {
+  const { seed, numRuns } = fuzzParameters(6000);
+  console.log(`fuzz queries: FUZZ_SEED=${seed} FUZZ_RUNS=${numRuns}`);
+  const withQuery = routes.filter((r) => r.query.length > 0);
+  expect(withQuery.length).toBeGreaterThan(5);
+  const request = fc.constantFrom(...withQuery).chain((r) =>
+    fc.record({
+      route: fc.constant(r),
+      values: fc.array(fc.option(queryValue, { nil: undefined }), {
+        minLength: r.query.length,
+        maxLength: r.query.length,
+      }),
+    }),
+  );
+  // Mostly the administrator, who may call every route, so that validation is reached.
+  const caller = fc.oneof({ weight: 4, arbitrary: fc.constant<KeyChoice>("admin") }, keyChoice);
+  await fc.assert(
+    fc.asyncProperty(request, caller, async ({ route: r, values }, key) => {
+      const query = new URLSearchParams();
+      r.query.forEach((name, i) => values[i] !== undefined && query.set(name, values[i]!));
+      const path = `${fill(r.path, ["x"])}?${query}`;
+      await checkOne(r.method, path, key, {});
+    }),
     { seed, numRuns },
   );
 }, 240_000);

@@ -6,18 +6,26 @@
  */
 import * as v from "valibot";
 
-/** `limit`: a whole number from 1 to `max`, `fallback` when absent. */
-export function pageLimit(max: number, fallback: number) {
+/**
+ * A whole-number query parameter from `min` to `max`, `fallback` when
+ * absent. Bounded, so that no value reaches the database as a float.
+ */
+export function wholeNumber(name: string, min: number, max: number, fallback: number) {
   return v.optional(
     v.pipe(
       v.string(),
-      v.regex(/^\d+$/, "limit must be a whole number"),
+      v.regex(/^\d{1,16}$/, `${name} must be a whole number from ${min} to ${max}`),
       v.transform(Number),
-      v.minValue(1, "limit must be at least 1"),
-      v.maxValue(max, `limit must be at most ${max}`),
+      v.minValue(min, `${name} must be at least ${min}`),
+      v.maxValue(max, `${name} must be at most ${max}`),
     ),
     String(fallback),
   );
+}
+
+/** `limit`: a whole number from 1 to `max`, `fallback` when absent. */
+export function pageLimit(max: number, fallback: number) {
+  return wholeNumber("limit", 1, max, fallback);
 }
 
 /**

@@ -8,6 +8,7 @@ import { Problem, badRequest, notFound, parseInput } from "../errors.ts";
 import { allow } from "../http/access.ts";
 import { principalOf } from "../http/auth.ts";
 import { isForm, readForm, single } from "../http/body.ts";
+import { pageLimit, wholeNumber } from "../http/paging.ts";
 import { envelope } from "../http/respond.ts";
 import type { RouteDoc, Router } from "../http/router.ts";
 import type { KernelContext } from "../kernel-context.ts";
@@ -44,6 +45,9 @@ const SubmissionFields = v.object({
   ),
 });
 
+/** Threat Grid pages by offset; past a billion rows a search has no use for it. */
+const MAX_OFFSET = 1_000_000_000;
+
 const SearchQuery = v.object({
   q: v.pipe(
     v.string("q is required"),
@@ -52,20 +56,8 @@ const SearchQuery = v.object({
       "must be an md5, sha1 or sha256",
     ),
   ),
-  offset: v.optional(
-    v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number)),
-    "0",
-  ),
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, "must be a whole number"),
-      v.transform(Number),
-      v.minValue(1),
-      v.maxValue(100),
-    ),
-    "10",
-  ),
+  offset: wholeNumber("offset", 0, MAX_OFFSET, 0),
+  limit: pageLimit(100, 10),
 });
 
 const DOC = {

@@ -45,6 +45,41 @@ export const segment = fc.oneof(
   fc.stringMatching(/^[0-9a-f]{1,70}$/),
 );
 
+/**
+ * Query parameter values: numbers at and past every integer boundary (a
+ * JavaScript number, SQLite's int64), hashes that pass a format check, and
+ * the path junk above.
+ */
+export const queryValue = fc.oneof(
+  // Values that pass the usual checks, so that the other parameters are reached too.
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom("a".repeat(64), "d41d8cd98f00b204e9800998ecf8427e", "1", "10"),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      "0",
+      "-1",
+      "9007199254740993",
+      "9223372036854775807",
+      "9223372036854775808",
+      "18446744073709551616",
+      "1e30",
+      "1.5",
+      "0x10",
+      " 7",
+      "",
+      "true",
+      "True",
+      "u.1",
+      "u.999999999999999",
+    ),
+  },
+  { weight: 1, arbitrary: fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String) },
+  { weight: 1, arbitrary: segment },
+);
+
 /** A body as bytes with the Content-Type it claims (or none). */
 export interface FuzzBody {
   contentType?: string;
