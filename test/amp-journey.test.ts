@@ -136,6 +136,14 @@ describe("Connect AMP Private Cloud, end to end", () => {
   });
 
   test("deleting the CA answers 204 naming the service; the next delivery fails TLS", async () => {
+    // An edit that keeps the host and port keeps the anchor the last delivery was verified with.
+    const { url } = await service();
+    const edited = await app.call("PATCH", `/api/v1/disposition-services/${serviceId}`, {
+      json: { url },
+    });
+    expect(edited.status).toBe(200);
+    expect(edited.json.anchor_sha256).toBe(rootSha256);
+
     const deleted = await app.call("DELETE", `/api/v1/ca-certificates/${rootSha256}`);
     expect(deleted.status).toBe(204);
     expect(String(deleted.headers.warning)).toContain(`disposition service ${serviceId}`);

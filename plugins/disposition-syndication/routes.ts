@@ -162,7 +162,7 @@ export function serviceRoutes(ctx: PluginContext): void {
           enabled: input.enabled,
           updatedAt: at,
           ...(credentialsChanged ? { status: "ok" as const } : {}),
-          ...(url ? { anchorSha256: null } : {}),
+          ...(url && changesDestination(before.url, url) ? { anchorSha256: null } : {}),
         })
         .where(eq(services.id, serviceId))
         .returning();
