@@ -136,6 +136,31 @@ describe("delivery outcomes", () => {
     expect(receiver.requests.length).toBe(5);
   });
 
+  test("attempts refused for the service's credentials do not use up the retry budget", async () => {
+    // Two refusals (the password was wrong twice), then a passing fault, then success.
+    const answers = [401, 401, 500];
+    const { receiver, serviceId } = await serviceWith((_req, res) =>
+      res.writeHead(answers.shift() ?? 204).end(),
+    );
+    await newDisposition();
+    for (const seen of [1, 2]) {
+      await waitFor(`refusal ${seen}`, async () => {
+        const s = (await app.call("GET", `/api/v1/disposition-services/${serviceId}`)).json;
+        return s.status === "credentials_rejected" && receiver.requests.length === seen;
+      });
+      await app.call("PATCH", `/api/v1/disposition-services/${serviceId}`, {
+        json: { password: AMP_PASSWORD },
+      });
+    }
+    const [delivered] = await waitFor("the delivery after one retry", async () => {
+      const rows = await deliveriesOf(app, serviceId, "delivered");
+      return rows.length === 1 ? rows : undefined;
+    });
+    // Four attempts in the log, of which the two refused did not count against max_attempts 3.
+    expect(delivered).toMatchObject({ attempts: 4, blocked_attempts: 2 });
+    expect(receiver.requests.length).toBe(4);
+  });
+
   test("D7: deleting a retrying service stops its requests; others carry on", async () => {
     const doomed = await serviceWith((_req, res) => res.writeHead(503).end());
     const healthy = await serviceWith();

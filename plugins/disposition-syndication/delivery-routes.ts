@@ -92,6 +92,7 @@ export function deliveryRoutes(ctx: PluginContext): void {
         .set({
           status: service?.enabled ? "pending" : "held",
           attempts: 0,
+          blockedAttempts: 0,
           nextAt: at,
           finishedAt: null,
           leaseUntil: null,

@@ -109,7 +109,14 @@ export async function replay(
   if (finished.length > 0) {
     await tx
       .update(deliveries)
-      .set({ status, attempts: 0, nextAt: at, finishedAt: null, leaseUntil: null })
+      .set({
+        status,
+        attempts: 0,
+        blockedAttempts: 0,
+        nextAt: at,
+        finishedAt: null,
+        leaseUntil: null,
+      })
       .where(and(eq(deliveries.serviceId, service.id), inArray(deliveries.eventId, finished)));
   }
   return fresh.length + finished.length;

@@ -78,8 +78,10 @@ export async function recordOutcomes(
   }
 }
 
+/** Whether a retryable failure used the last attempt the settings allow. */
 function isExhausted(delivery: Delivery, outcome: AttemptOutcome, settings: DeliverySettings) {
-  return outcome.kind === "retry" && delivery.attempts >= settings.maxAttempts;
+  const spent = delivery.attempts - delivery.blockedAttempts;
+  return outcome.kind === "retry" && spent >= settings.maxAttempts;
 }
 
 async function recordDelivered(tx: Executor, holder: string, delivered: Sent[]): Promise<void> {
@@ -149,7 +151,11 @@ async function recordUndelivered(
     // stays pending and waits for the administrator, as the service's status says.
     await tx
       .update(deliveries)
-      .set({ ...release, lastError: error })
+      .set({
+        ...release,
+        lastError: error,
+        blockedAttempts: sql`${deliveries.blockedAttempts} + 1`,
+      })
       .where(row);
     ctx.log.warn(
       { service: delivery.serviceId, err: error },

@@ -40,6 +40,12 @@ export const deliveries = sqliteTable("disposition_deliveries", {
   payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
   status: text("status", { enum: ["pending", "held", "delivered", "failed"] }).notNull(),
   attempts: integer("attempts").notNull().default(0),
+  /**
+   * Attempts the service refused for its credentials or trust: counted in
+   * `attempts` and the log, but not against the retry budget, since the
+   * fault was the configuration's, not this delivery's.
+   */
+  blockedAttempts: integer("blocked_attempts").notNull().default(0),
   nextAt: text("next_at").notNull(),
   leaseUntil: text("lease_until"),
   leaseHolder: text("lease_holder"),
@@ -125,5 +131,9 @@ CREATE TABLE "disposition_attempts" (
 --> statement-breakpoint
 CREATE INDEX "disposition_attempts_delivery" ON "disposition_attempts" ("delivery_id");
 `,
+  },
+  {
+    id: "0002_blocked_attempts",
+    sql: `ALTER TABLE "disposition_deliveries" ADD COLUMN "blocked_attempts" integer DEFAULT 0 NOT NULL;`,
   },
 ];

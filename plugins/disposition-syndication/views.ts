@@ -17,6 +17,7 @@ export function deliveryView(row: Delivery) {
     disposition: row.payload.disposition,
     status: row.status,
     attempts: row.attempts,
+    blocked_attempts: row.blockedAttempts,
     next_at: row.status === "pending" ? row.nextAt : null,
     in_flight: row.leaseUntil !== null,
     last_status: row.lastStatus,
