@@ -55,7 +55,21 @@ interface Case {
 
 const valid = registration(clientId("42294D401307BCB4DBEC-BAD0INPUT"));
 
+function twoSamples() {
+  const form = samplesForm("first");
+  form.append("sample", new File(["second"], "b.bin"));
+  return form;
+}
+
 const cases: Case[] = [
+  {
+    name: "submit two files in one sample form",
+    method: "POST",
+    path: "/api/v2/samples",
+    options: () => ({ key: activeKey, multipart: twoSamples() }),
+    status: 400,
+    code: "invalid_request",
+  },
   {
     name: "register without client_id",
     method: "POST",

@@ -97,7 +97,14 @@ export function sampleRoutes(kernel: KernelContext, router: Router): void {
       );
     }
     const form = await readForm(c);
-    const file = single(form.sample);
+    if (Array.isArray(form.sample)) {
+      throw badRequest(
+        "invalid_request",
+        `The form holds ${form.sample.length} "sample" fields: submit one file per request.`,
+        [{ path: "/sample", message: "sent more than once" }],
+      );
+    }
+    const file = form.sample;
     if (!(file instanceof File)) {
       throw badRequest("sample_missing", 'The "sample" field must hold the file to analyse.', [
         { path: "/sample", message: "missing, or not a file" },
