@@ -230,6 +230,7 @@ export async function createAppliance(options: ApplianceOptions): Promise<Applia
       interfaceScope: interfaceScope(kernel),
       trustedProxies: config.trustedProxies,
       observe: (observation) => metrics.observe(observation),
+      auditRefusal: (entry) => db.write((tx) => kernel.audit.record(tx, entry)),
       bodyLimitFor: async (method, path) => {
         if (method === "POST" && path.replace(/\/+$/, "") === "/api/v2/samples") {
           return (await settings.get<number>(db.orm, "samples.max_bytes")) + MIB;

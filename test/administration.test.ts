@@ -372,6 +372,39 @@ describe("settings and audit", () => {
     expect((await kit.request("GET", "/api/v1/settings")).json).toEqual(before.json);
   });
 
+  test("a refused change is in the audit log with who, what, where and why", async () => {
+    await kit.request("PATCH", "/api/v1/settings", { json: { "samples.max_bytes": -5 } });
+    const [settings] = (await kit.request("GET", "/api/v1/audit-events?limit=1")).json.items;
+    expect(settings).toMatchObject({
+      actor: "admin",
+      action: "request.refused",
+      target: "/api/v1/settings",
+      source: "127.0.0.1",
+      outcome: "refused",
+      detail: { method: "PATCH", route: "/api/v1/settings", status: 400, code: "invalid_setting" },
+    });
+
+    await kit.request("PUT", "/api/v1/tls/clean/certificate", {
+      json: { certificate: "not a certificate", private_key: "nor a key" },
+    });
+    const [upload] = (await kit.request("GET", "/api/v1/audit-events?limit=1")).json.items;
+    expect(upload).toMatchObject({
+      action: "request.refused",
+      target: "/api/v1/tls/clean/certificate",
+      outcome: "refused",
+      detail: { method: "PUT", status: 422 },
+    });
+    expect(JSON.stringify(upload)).not.toContain("nor a key");
+  });
+
+  test("reads and refusals of callers without a key are not audited as changes", async () => {
+    const before = (await kit.request("GET", "/api/v1/audit-events?limit=1")).json.items[0];
+    await kit.request("GET", "/api/v1/settings?limit=x");
+    await kit.request("PATCH", "/api/v1/settings", { key: null, json: {} });
+    const after = (await kit.request("GET", "/api/v1/audit-events?limit=1")).json.items[0];
+    expect(after.id).toBe(before.id);
+  });
+
   test("the audit log lists admin actions newest first, by cursor", async () => {
     const org = await organization("Audited");
     const page = await kit.request("GET", "/api/v1/audit-events?limit=5");

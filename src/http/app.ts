@@ -16,6 +16,7 @@ import type { InterfaceName } from "../identity.ts";
 import type { Cidr } from "../outbound/ip.ts";
 import { lazyChild, redactUrl } from "../log.ts";
 import type { Logger } from "../log.ts";
+import type { AuditEntry } from "../services/audit.ts";
 import { credentials } from "./auth.ts";
 import { databaseUnavailable, isDatabaseUnavailable } from "./database-faults.ts";
 import type { RequestObservation } from "./metrics.ts";
@@ -43,7 +44,12 @@ export interface CoreAppOptions {
   trustedProxies?: readonly Cidr[];
   /** Told of every answered request, for the metrics. */
   observe?(observation: RequestObservation): void;
+  /** Records a refused administrative change in the audit log (its own transaction). */
+  auditRefusal?(entry: AuditEntry): Promise<void>;
 }
+
+/** Methods that ask for a change, whose refusals the audit log keeps. */
+const CHANGES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 let lastRequestId = Math.floor(Math.random() * 1_000_000) * 1000;
 
@@ -107,6 +113,37 @@ export function createCoreApp(options: CoreAppOptions): Hono<AppEnv> {
   });
 
   app.use(credentials(options.db));
+
+  // A change refused on the administration API is audited too: a wrong upload or
+  // setting is something an administrator did. The route's own entry, written in
+  // its transaction, was rolled back with everything else.
+  if (options.auditRefusal) {
+    const auditRefusal = options.auditRefusal;
+    app.use("/api/v1/*", async (c, next) => {
+      await next();
+      const principal = c.get("principal");
+      const status = c.res.status;
+      if (!principal || !CHANGES.has(c.req.method) || status < 400 || status >= 500) return;
+      const route = routePath(c, -1);
+      if (route.endsWith("*")) return;
+      const error = c.error;
+      await auditRefusal({
+        actor: principal.login,
+        action: "request.refused",
+        target: c.req.path,
+        source: c.get("sourceAddress"),
+        outcome: "refused",
+        detail: {
+          method: c.req.method,
+          route,
+          status,
+          code: isProblem(error) ? error.code : null,
+        },
+      }).catch((failure: unknown) =>
+        c.get("log").warn({ err: failure }, "could not audit a refused request"),
+      );
+    });
+  }
 
   for (const router of options.routers) app.route(router.prefix, router.app);
 
