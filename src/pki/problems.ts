@@ -25,6 +25,10 @@ export const PKI_PROBLEMS: Record<string, ProblemEntry> = {
     "PEM truncated",
     "A BEGIN line has no matching END line: copy the whole block.",
   ),
+  pkcs12_invalid: refused(
+    "PKCS#12 invalid",
+    "The file is not PKCS#12, is damaged, or uses an encryption that cannot be read: export it again with `openssl pkcs12 -export`.",
+  ),
   input_conflict: refused(
     "Conflicting input",
     "Send either certificate and private_key, or pkcs12 — not both.",

@@ -62,6 +62,11 @@ export interface IssueOptions {
   eku?: string | null;
   /** `basicConstraints` value. Default is `critical,CA:FALSE`. */
   basicConstraints?: string;
+  /**
+   * `keyUsage` value, or null for none. Default is `critical, keyCertSign,
+   * cRLSign` for a CA and none for other certificates.
+   */
+  keyUsage?: string | null;
   /** Add subject and authority key identifiers. Default is true. */
   keyIdentifiers?: boolean;
   /** Signature digest. Default is `sha256`. */
@@ -135,9 +140,11 @@ function buildPki(dir: string): TestPki {
     if (san !== null) lines.push(`subjectAltName = ${san}`);
     const eku = options.eku === undefined ? "serverAuth" : options.eku;
     if (eku !== null) lines.push(`extendedKeyUsage = ${eku}`);
-    if (/CA:TRUE/.test(options.basicConstraints ?? "")) {
-      lines.push("keyUsage = critical, keyCertSign, cRLSign");
-    }
+    const caUsage = /CA:TRUE/.test(options.basicConstraints ?? "")
+      ? "critical, keyCertSign, cRLSign"
+      : null;
+    const keyUsage = options.keyUsage === undefined ? caUsage : options.keyUsage;
+    if (keyUsage !== null) lines.push(`keyUsage = ${keyUsage}`);
     writeFileSync(`${stem}.ext`, lines.join("\n") + "\n");
 
     openssl([
