@@ -209,6 +209,43 @@ describe("a refused upload keeps the served certificate and the database as they
     await refused({ json: { ...good, certificate: client.pem } }, "eku_missing_server_auth");
   });
 
+  test("refuses a chain whose intermediate's pathlen:0 is exceeded by a CA below it", async () => {
+    const sub = pki.issue({
+      name: "e2e-sub-ca",
+      issuer: "intermediate",
+      key: "ec-p384",
+      subject: "/CN=E2E Sub CA",
+      san: null,
+      eku: null,
+      basicConstraints: "critical,CA:TRUE",
+    });
+    const below = pki.issue({ name: "e2e-below-sub-ca", issuer: sub });
+    const problem = await refused(
+      { json: { ...good, certificate: below.pem, chain: sub.pem + intermediate.pem } },
+      "chain_invalid",
+    );
+    expect(problem.title).toBe("Certificate chain cannot be verified");
+    expect(problem.detail).toContain("CN=Portico Test Intermediate CA");
+    expect(problem.detail).toContain("path length exceeded");
+  });
+
+  test("refuses a leaf issued by a server certificate (CA:FALSE), naming it", async () => {
+    const server = pki.issue({
+      name: "e2e-issuing-server",
+      key: "ec-p384",
+      subject: "/CN=server.example.test",
+      san: "DNS:server.example.test",
+    });
+    const below = pki.issue({ name: "e2e-below-server", issuer: server });
+    const problem = await refused(
+      { json: { ...good, certificate: below.pem, chain: server.pem + intermediate.pem } },
+      "chain_invalid",
+    );
+    expect(problem.detail).toContain('"CN=server.example.test"');
+    expect(problem.detail).toContain("is not a CA");
+    expect(problem.errors[0].path).toBe("/chain");
+  });
+
   test("refuses fields of the wrong type with 400 invalid_request", async () => {
     await refused({ json: { ...good, passphrase: 42 } }, "invalid_request", 400);
     await refused({ json: { ...good, allow_incomplete_chain: "maybe" } }, "invalid_request", 400);

@@ -77,6 +77,7 @@ const DOC = {
       "key_missing",
       "key_mismatch",
       "chain_incomplete",
+      "chain_invalid",
       "certificate_expired",
       "passphrase_wrong",
       "listener_restart_failed",

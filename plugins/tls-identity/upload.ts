@@ -52,6 +52,7 @@ const TITLES: Record<string, string> = {
   key_mismatch: "Private key does not match the certificate",
   chain_incomplete: "Certificate chain is incomplete",
   chain_signature_invalid: "Certificate chain does not verify",
+  chain_invalid: "Certificate chain cannot be verified",
   certificate_expired: "Certificate has expired",
   san_missing: "Certificate has no subjectAltName",
   weak_signature: "Certificate has a weak signature",

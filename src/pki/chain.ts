@@ -1,7 +1,8 @@
 /**
  * Builds the chain a TLS server must send from certificates uploaded in any
  * order: finds the leaf by its private key, links issuers by name, key
- * identifier and signature, and sets aside the root and unrelated extras.
+ * identifier and signature, checks that each issuer may issue, and sets
+ * aside the root and unrelated extras.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import {
   SubjectKeyIdentifierExtension,
   type X509Certificate,
 } from "@peculiar/x509";
+import { chainConstraintIssues } from "./constraints.ts";
 import { fail, ok, type PkiResult, type PkiWarning } from "./result.ts";
 import { isSignedBy } from "./signature.ts";
 import {
@@ -57,7 +59,8 @@ const MAX_DEPTH = 10;
 
 /**
  * Finds the leaf that matches the private key and builds leaf →
- * intermediates (→ root), checking every signature.
+ * intermediates (→ root), checking every signature and every issuer's
+ * basic constraints, key usage and path length.
  */
 export function buildChain(input: BuildChainInput): PkiResult<BuiltChain> {
   const warnings: PkiWarning[] = [];
@@ -116,6 +119,9 @@ export function buildChain(input: BuildChainInput): PkiResult<BuiltChain> {
     if (!input.allowIncomplete) return fail("chain_incomplete", message, "/chain");
     warnings.push({ code: "chain_incomplete", message });
   }
+
+  const broken = chainConstraintIssues(path, root);
+  if (broken.length > 0) return { ok: false, issues: broken };
 
   for (const cert of unique) {
     if (path.includes(cert) || cert === root) continue;

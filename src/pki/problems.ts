@@ -77,6 +77,10 @@ export const PKI_PROBLEMS: Record<string, ProblemEntry> = {
     "Chain signature invalid",
     "A certificate in the chain is not signed by the next: upload the chain that issued the leaf.",
   ),
+  chain_invalid: refused(
+    "Chain cannot be verified",
+    "A certificate in the chain may not issue the one below it (not a CA, no keyCertSign, or path length exceeded): the detail names it; upload the chain your CA really issued.",
+  ),
   certificate_expired: refused(
     "Certificate expired",
     "Renew the certificate with your CA and upload the new one.",
