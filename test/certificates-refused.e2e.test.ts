@@ -246,6 +246,32 @@ describe("a refused upload keeps the served certificate and the database as they
     expect(problem.errors[0].path).toBe("/chain");
   });
 
+  test("refuses a leaf whose only extendedKeyUsage is anyExtendedKeyUsage", async () => {
+    const any = pki.issue({ name: "e2e-any-eku", eku: "anyExtendedKeyUsage" });
+    const problem = await refused(
+      { json: { ...good, certificate: any.pem } },
+      "eku_missing_server_auth",
+    );
+    expect(problem.detail).toContain("anyExtendedKeyUsage");
+  });
+
+  for (const [kind, key, keyUsage] of [
+    ["an RSA leaf with keyEncipherment only", "leaf", "critical, keyEncipherment"],
+    ["an EC leaf with keyAgreement only", "ec-p384", "critical, keyAgreement"],
+  ] as const) {
+    test(`refuses ${kind} before any listener restart, asking for digitalSignature`, async () => {
+      const name = `e2e-ku-${key}`;
+      const cert = pki.issue({ name, key, keyUsage });
+      const keyPem = openssl(["pkey", "-in", pki.key(key)]).toString();
+      const problem = await refused(
+        { json: { ...good, certificate: cert.pem, private_key: keyPem } },
+        "key_usage_unsuitable",
+      );
+      expect(problem.detail).toContain("digitalSignature");
+      expect(problem.errors[0].path).toBe("/certificate");
+    });
+  }
+
   test("refuses fields of the wrong type with 400 invalid_request", async () => {
     await refused({ json: { ...good, passphrase: 42 } }, "invalid_request", 400);
     await refused({ json: { ...good, allow_incomplete_chain: "maybe" } }, "invalid_request", 400);

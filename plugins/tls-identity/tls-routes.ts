@@ -79,6 +79,8 @@ const DOC = {
       "chain_incomplete",
       "chain_invalid",
       "certificate_expired",
+      "eku_missing_server_auth",
+      "key_usage_unsuitable",
       "passphrase_wrong",
       "listener_restart_failed",
     ],

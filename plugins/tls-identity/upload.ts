@@ -60,6 +60,7 @@ const TITLES: Record<string, string> = {
   key_unsupported: "Key type is not supported",
   leaf_is_ca: "Certificate is a CA certificate",
   eku_missing_server_auth: "Certificate is not for server authentication",
+  key_usage_unsuitable: "Certificate's key usage does not allow a TLS server",
   key_encrypted: "Private key is encrypted",
   passphrase_required: "Passphrase is required",
   passphrase_wrong: "Passphrase is wrong",

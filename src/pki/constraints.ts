@@ -16,6 +16,7 @@ import {
 import { children, readElement } from "./der.ts";
 import type { PkiIssue } from "./result.ts";
 import { derOf, describeCertificate } from "./summary.ts";
+import { usageNames } from "./usage.ts";
 
 /**
  * Checks every issuer of a chain. `path` is the leaf and the intermediates
@@ -92,24 +93,6 @@ function pathTooLong(
     `(${names}): clients refuse it (path length exceeded, RFC 5280 §4.2.1.9). Have ` +
     "the leaf issued by a CA that the path length allows."
   );
-}
-
-const USAGE_NAMES: [KeyUsageFlags, string][] = [
-  [KeyUsageFlags.digitalSignature, "digitalSignature"],
-  [KeyUsageFlags.nonRepudiation, "nonRepudiation"],
-  [KeyUsageFlags.keyEncipherment, "keyEncipherment"],
-  [KeyUsageFlags.dataEncipherment, "dataEncipherment"],
-  [KeyUsageFlags.keyAgreement, "keyAgreement"],
-  [KeyUsageFlags.keyCertSign, "keyCertSign"],
-  [KeyUsageFlags.cRLSign, "cRLSign"],
-  [KeyUsageFlags.encipherOnly, "encipherOnly"],
-  [KeyUsageFlags.decipherOnly, "decipherOnly"],
-];
-
-/** The keyUsage bits as openssl names them, e.g. `keyEncipherment, cRLSign`. */
-export function usageNames(usages: KeyUsageFlags): string {
-  const names = USAGE_NAMES.filter(([flag]) => (usages & flag) !== 0).map(([, name]) => name);
-  return names.length > 0 ? names.join(", ") : "no usage at all";
 }
 
 /** True when the TBSCertificate has no explicit version, i.e. X.509 version 1. */

@@ -107,6 +107,60 @@ describe("evaluateServerCertificate", () => {
     expect(codes(evaluate(none)).issues).toEqual([]);
   });
 
+  test("refuses a leaf whose only extendedKeyUsage is anyExtendedKeyUsage, as OpenSSL does", () => {
+    const any = variant({ name: "policy-any-eku", eku: "anyExtendedKeyUsage" });
+    const outcome = evaluate(any);
+    expect(codes(outcome).issues).toEqual(["eku_missing_server_auth"]);
+    expect(outcome.issues[0].message).toContain("(anyExtendedKeyUsage)");
+    expect(outcome.issues[0].message).toContain("alone is refused");
+    const both = variant({ name: "policy-any-and-server", eku: "serverAuth, anyExtendedKeyUsage" });
+    expect(codes(evaluate(both)).issues).toEqual([]);
+  });
+
+  test("refuses an intermediate whose extendedKeyUsage lacks serverAuth", () => {
+    const ca = variant({
+      name: "policy-ca-client-eku",
+      issuer: "root",
+      key: "ec-p384",
+      subject: "/CN=Client Auth Only CA",
+      san: null,
+      eku: "clientAuth",
+      basicConstraints: "critical,CA:TRUE,pathlen:0",
+    });
+    const below = variant({ name: "policy-below-client-ca", issuer: ca });
+    const outcome = evaluate(below, { chain: [ca] });
+    expect(outcome.issues.map((i) => [i.code, i.path])).toEqual([
+      ["eku_missing_server_auth", "/chain"],
+    ]);
+    expect(outcome.issues[0].message).toContain(
+      'intermediate certificate "CN=Client Auth Only CA"',
+    );
+  });
+
+  for (const [kind, key, keyUsage] of [
+    ["an RSA leaf with keyEncipherment only", "leaf", "critical, keyEncipherment"],
+    ["an RSA leaf with cRLSign only", "leaf", "cRLSign"],
+    ["an EC leaf with keyAgreement only", "ec-p256", "critical, keyAgreement"],
+  ] as const) {
+    test(`refuses ${kind}: TLS servers need digitalSignature`, () => {
+      const name = `policy-ku-${kind.replace(/\W+/g, "-")}`;
+      const outcome = evaluate(variant({ name, key, keyUsage }));
+      expect(outcome.issues.map((i) => [i.code, i.path])).toEqual([
+        ["key_usage_unsuitable", "/certificate"],
+      ]);
+      expect(outcome.issues[0].message).toContain("without digitalSignature");
+    });
+  }
+
+  test("accepts keyUsage digitalSignature with keyEncipherment, and no keyUsage at all", () => {
+    const both = variant({
+      name: "policy-ku-sign-encipher",
+      keyUsage: "critical, digitalSignature, keyEncipherment",
+    });
+    expect(codes(evaluate(both)).issues).toEqual([]);
+    expect(codes(evaluate(pki.leaf)).issues).toEqual([]);
+  });
+
   test("warns when the certificate does not name the hostname, listing its names", () => {
     const outcome = evaluate(pki.leaf, { hostname: "other.example.test" });
     expect(codes(outcome)).toEqual({ issues: [], warnings: ["hostname_mismatch"] });

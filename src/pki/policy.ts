@@ -5,17 +5,14 @@
  * @module
  */
 import "reflect-metadata";
-import {
-  BasicConstraintsExtension,
-  ExtendedKeyUsageExtension,
-  type X509Certificate,
-} from "@peculiar/x509";
+import { BasicConstraintsExtension, type X509Certificate } from "@peculiar/x509";
 import { describeSpki } from "./algorithms.ts";
 import { MIN_RSA_BITS } from "./keys.ts";
 import { certificateNames, matchesHostname } from "./names.ts";
 import type { PkiIssue, PkiWarning } from "./result.ts";
 import { signatureAlgorithm } from "./signature.ts";
 import { derOf, describeCertificate } from "./summary.ts";
+import { keyUsageIssue, serverAuthIssue } from "./usage.ts";
 
 /** Input of {@link evaluateServerCertificate}. */
 export interface ServerCertificateInput {
@@ -37,13 +34,12 @@ export interface PolicyOutcome {
 /** CA/Browser Forum baseline requirements' historic limit, which many clients enforce. */
 export const MAX_VALIDITY_DAYS = 825;
 
-const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
-const ANY_EXTENDED_KEY_USAGE = "2.5.29.37.0";
 const DAY = 86_400_000;
 
 /**
  * Checks a leaf and its intermediates: validity dates, signature and key
- * strength, subjectAltName, basic constraints, extended key usage, hostname.
+ * strength, extended key usage, and the leaf's subjectAltName, basic
+ * constraints, key usage and hostname.
  */
 export function evaluateServerCertificate(input: ServerCertificateInput): PolicyOutcome {
   const { leaf, chain } = input;
@@ -80,6 +76,8 @@ export function evaluateServerCertificate(input: ServerCertificateInput): Policy
           `${signature.name}, which clients reject as forgeable: have it reissued with SHA-256.`,
       });
     }
+    const serverAuth = serverAuthIssue(cert, role, at);
+    if (serverAuth) issues.push(serverAuth);
     const key = describeSpki(new Uint8Array(cert.publicKey.rawData));
     if (key.rsaBits !== undefined && key.rsaBits < MIN_RSA_BITS) {
       issues.push({
@@ -103,7 +101,9 @@ export function evaluateServerCertificate(input: ServerCertificateInput): Policy
         "subject CN. Reissue it with the hostname in subjectAltName.",
     });
   }
+  const keyUsage = keyUsageIssue(leaf, path);
   if (leaf.getExtension(BasicConstraintsExtension)?.ca) {
+    // A CA's keyUsage is for signing certificates; the remedy is the server certificate.
     issues.push({
       code: "leaf_is_ca",
       path,
@@ -112,17 +112,8 @@ export function evaluateServerCertificate(input: ServerCertificateInput): Policy
         `${describeCertificate(leaf)} is a CA certificate (basicConstraints CA:TRUE), not a ` +
         "server certificate: upload the server certificate it issued.",
     });
-  }
-  const usages = leaf.getExtension(ExtendedKeyUsageExtension)?.usages.map(String);
-  if (usages && !usages.includes(SERVER_AUTH) && !usages.includes(ANY_EXTENDED_KEY_USAGE)) {
-    issues.push({
-      code: "eku_missing_server_auth",
-      path,
-      message:
-        `The certificate ` +
-        `${describeCertificate(leaf)} has an extendedKeyUsage without serverAuth ` +
-        `(${usages.join(", ")}), so clients refuse it for TLS servers: reissue it for serverAuth.`,
-    });
+  } else if (keyUsage) {
+    issues.push(keyUsage);
   }
 
   if (

@@ -79,8 +79,10 @@ export function prepareUpload(input: UploadInput): PkiResult<PreparedCertificate
   if (loadError) {
     return fail(
       "tls_load_failed",
-      "The TLS stack refused this certificate and key " +
-        `(${loadError}); export them again as PEM.`,
+      `The appliance's TLS library refused to load this certificate with its key ` +
+        `(${loadError}), although they passed every other check, so it cannot be served and ` +
+        "nothing was changed. Have the certificate reissued as a plain TLS server certificate " +
+        "(keyUsage digitalSignature, extendedKeyUsage serverAuth, an RSA or ECDSA P-256 key).",
       "/certificate",
     );
   }

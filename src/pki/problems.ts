@@ -103,11 +103,15 @@ export const PKI_PROBLEMS: Record<string, ProblemEntry> = {
   ),
   eku_missing_server_auth: refused(
     "No serverAuth usage",
-    "The certificate's extended key usage lacks serverAuth: reissue it for TLS servers.",
+    "The certificate's (or an intermediate's) extended key usage lacks serverAuth — anyExtendedKeyUsage does not count: reissue it for TLS servers.",
+  ),
+  key_usage_unsuitable: refused(
+    "Key usage unsuitable for a TLS server",
+    "A TLS server signs the handshake, so the certificate's keyUsage must include digitalSignature: reissue it with digitalSignature (or without a keyUsage extension).",
   ),
   tls_load_failed: refused(
     "Cannot be served",
-    "The TLS library refused the certificate and key pair: check that they belong together.",
+    "The TLS library refused a certificate and key that passed every other check: the detail gives its reason; reissue the certificate as a plain TLS server certificate.",
   ),
   validity_invalid: refused("Validity invalid", "Choose a validity of 1 to 825 days."),
   not_an_anchor: refused(
