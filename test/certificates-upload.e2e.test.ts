@@ -188,6 +188,25 @@ describe("an accepted upload is served at once and verifies against the CA", () 
     });
   });
 
+  test("accepts an OpenSSL 3 PKCS#12 (PBES2/AES) whose passphrase is not ASCII", async () => {
+    const p12 = openssl([
+      "pkcs12",
+      "-export",
+      "-inkey",
+      leaf.keyPath,
+      "-in",
+      leaf.certPath,
+      "-certfile",
+      intermediate.certPath,
+      "-passout",
+      "pass:pässwörd",
+    ]);
+    await accepted({ json: { pkcs12: p12.toString("base64"), passphrase: "pässwörd" } });
+    await accepted({
+      multipart: multipart({ pkcs12: new Uint8Array(p12) }, { passphrase: "pässwörd" }),
+    });
+  });
+
   test("serves a repeated intermediate once and warns about the copy (C14)", async () => {
     const details = await accepted({
       json: { ...good, chain: intermediate.pem + intermediate.pem },
