@@ -5,6 +5,7 @@
  * the previous certificate still served and the database unchanged.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { makeTestPki, openssl } from "../src/pki/testing/openssl-pki.ts";
 import { startAppliance } from "./helpers/appliance.ts";
 import type { CallOptions, RunningAppliance } from "./helpers/appliance.ts";
@@ -176,6 +177,17 @@ describe("a refused upload keeps the served certificate and the database as they
     const k1 = pki.issue({ name: "e2e-secp256k1", key: "ec-secp256k1" });
     const key = openssl(["pkey", "-in", pki.key("ec-secp256k1")]).toString();
     await refused({ json: { ...good, certificate: k1.pem, private_key: key } }, "key_unsupported");
+  });
+
+  test("refuses a certificate and key with explicit EC parameters, saying how to convert", async () => {
+    const cert = pki.issue({ name: "e2e-explicit-ec", key: "ec-p256-explicit" });
+    const key = readFileSync(pki.key("ec-p256-explicit"), "utf8");
+    const problem = await refused(
+      { json: { ...good, certificate: cert.pem, private_key: key } },
+      "key_unsupported",
+    );
+    expect(problem.detail).toContain("explicit curve parameters");
+    expect(problem.detail).toContain("-param_enc named_curve");
   });
 
   test("refuses a key file holding two private keys (C16)", async () => {

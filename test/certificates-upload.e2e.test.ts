@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createSealer } from "../src/secrets.ts";
 import { makeTestPki, openssl } from "../src/pki/testing/openssl-pki.ts";
 import { freePort, startAppliance } from "./helpers/appliance.ts";
@@ -141,6 +142,20 @@ describe("an accepted upload is served at once and verifies against the CA", () 
       ecLeaf,
     );
     expect(details.key_algorithm).toBe("ecdsa-p256");
+  });
+
+  test("serves an EC key written with explicit curve parameters, stored on its named curve", async () => {
+    const explicitPath = pki.key("ec-p256-explicit");
+    const named = pki.write(
+      "e2e-named-curve.key",
+      openssl(["ec", "-in", explicitPath, "-param_enc", "named_curve"]),
+    );
+    const ecLeaf = pki.issue({ name: "e2e-named-curve-leaf", key: { path: named } });
+    const explicit = readFileSync(explicitPath, "utf8");
+    expect(explicit).toStartWith("-----BEGIN EC PARAMETERS-----");
+    await accepted({ json: { ...good, certificate: ecLeaf.pem, private_key: explicit } }, ecLeaf);
+    const stored = openssl(["pkey", "-noout", "-text"], { input: await storedKey() }).toString();
+    expect(stored).toContain("ASN1 OID: prime256v1");
   });
 
   test("accepts encrypted keys with the right passphrase and stores them unencrypted (C9)", async () => {

@@ -13,6 +13,7 @@ import {
   type X509Certificate,
 } from "@peculiar/x509";
 import { chainConstraintIssues } from "./constraints.ts";
+import { explicitCurveIssue } from "./policy.ts";
 import { fail, ok, type PkiResult, type PkiWarning } from "./result.ts";
 import { isSignedBy } from "./signature.ts";
 import {
@@ -177,6 +178,10 @@ function pickLeaf(certs: X509Certificate[], keySpkiSha256: string): X509Certific
 
 function keyMismatch(certs: X509Certificate[], keySpkiSha256: string): PkiResult<never> {
   const shown = certs.find((cert) => !isCa(cert)) ?? certs[0];
+  // The key was read in its named-curve form, so a certificate spelling the
+  // curve out cannot match it byte for byte; that, not the key, is the fault.
+  const explicit = explicitCurveIssue(shown, "certificate", "/certificate");
+  if (explicit) return { ok: false, issues: [explicit] };
   return fail(
     "key_mismatch",
     "The private key does not belong to the certificate: the key's " +

@@ -6,7 +6,7 @@ import { makeTestPki, openssl } from "./testing/openssl-pki.ts";
 
 const pki = makeTestPki();
 const leafKey = pki.leaf.keyPath;
-const text = (args: string[]) => openssl(args).toString();
+const text = (args: string[], input?: string) => openssl(args, { input }).toString();
 
 function parsed(input: string | Uint8Array, passphrase?: string): ParsedPrivateKey {
   const result = parsePrivateKey(input, { passphrase });
@@ -39,6 +39,19 @@ describe("parsePrivateKey: formats", () => {
     const key = parsed(sec1);
     expect(key.algorithm).toBe("ecdsa-p256");
     expect(key.pkcs8Pem).toStartWith("-----BEGIN PRIVATE KEY-----");
+  });
+
+  test("reads an EC key with explicit curve parameters as the same key on its named curve", () => {
+    const explicit = pki.key("ec-p256-explicit");
+    const file = text(["ec", "-in", explicit, "-param_enc", "explicit"]);
+    expect(text(["ec", "-in", explicit, "-noout", "-text"])).toContain("Field Type: prime-field");
+    const named = text(["ec", "-in", explicit, "-param_enc", "named_curve"]);
+    const key = parsed(file);
+    expect(key.algorithm).toBe("ecdsa-p256");
+    expect(key.spkiSha256).toBe(parsed(named).spkiSha256);
+    const stored = text(["pkey", "-noout", "-text"], key.pkcs8Pem);
+    expect(stored).toContain("ASN1 OID: prime256v1");
+    expect(stored).not.toContain("Field Type");
   });
 
   test("names P-384 keys ecdsa-p384", () => {

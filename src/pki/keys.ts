@@ -94,8 +94,8 @@ export function parsePrivateKey(
   return normalize(loaded, path);
 }
 
-function normalize(key: KeyObject, path: string): PkiResult<ParsedPrivateKey> {
-  const algorithm = describeKey(key);
+function normalize(loaded: KeyObject, path: string): PkiResult<ParsedPrivateKey> {
+  const algorithm = describeKey(loaded);
   if (algorithm.rsaBits !== undefined && algorithm.rsaBits < MIN_RSA_BITS) {
     return fail(
       "weak_key",
@@ -104,7 +104,16 @@ function normalize(key: KeyObject, path: string): PkiResult<ParsedPrivateKey> {
       path,
     );
   }
+  if (loaded.asymmetricKeyType === "ec" && !loaded.asymmetricKeyDetails?.namedCurve) {
+    return fail(
+      "key_unsupported",
+      `The ${path} is an EC key with explicit curve parameters that match no named ` +
+        "curve, which clients refuse (RFC 5480 §2.1.1): make a new key on P-256 or P-384.",
+      path,
+    );
+  }
   if (!algorithm.supported) return unsupported(algorithm.name, path);
+  const key = loaded.asymmetricKeyType === "ec" ? withNamedCurve(loaded) : loaded;
 
   const warnings: PkiWarning[] = [];
   if (algorithm.name === "ed25519") {
@@ -123,6 +132,15 @@ function normalize(key: KeyObject, path: string): PkiResult<ParsedPrivateKey> {
     algorithm: algorithm.name,
     warnings,
   });
+}
+
+/**
+ * The same EC key written with its curve's name: a key made with
+ * `-param_enc explicit` spells the curve out, and would give a public key
+ * that matches no certificate issued for the named form (RFC 5480 §2.1.1).
+ */
+function withNamedCurve(key: KeyObject): KeyObject {
+  return createPrivateKey({ key: key.export({ format: "jwk" }), format: "jwk" });
 }
 
 function unsupported(name: string, path: string): PkiResult<never> {

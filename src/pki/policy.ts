@@ -6,7 +6,7 @@
  */
 import "reflect-metadata";
 import { BasicConstraintsExtension, type X509Certificate } from "@peculiar/x509";
-import { describeSpki } from "./algorithms.ts";
+import { describeSpki, hasExplicitEcParameters } from "./algorithms.ts";
 import { MIN_RSA_BITS } from "./keys.ts";
 import { certificateNames, matchesHostname } from "./names.ts";
 import type { PkiIssue, PkiWarning } from "./result.ts";
@@ -78,6 +78,8 @@ export function evaluateServerCertificate(input: ServerCertificateInput): Policy
     }
     const serverAuth = serverAuthIssue(cert, role, at);
     if (serverAuth) issues.push(serverAuth);
+    const explicit = explicitCurveIssue(cert, role, at);
+    if (explicit) issues.push(explicit);
     const key = describeSpki(new Uint8Array(cert.publicKey.rawData));
     if (key.rsaBits !== undefined && key.rsaBits < MIN_RSA_BITS) {
       issues.push({
@@ -140,4 +142,30 @@ export function evaluateServerCertificate(input: ServerCertificateInput): Policy
     });
   }
   return { issues, warnings };
+}
+
+/**
+ * RFC 5480 §2.1.1: a certificate's EC key names its curve; explicit
+ * parameters are forbidden, and clients (BoringSSL, Go, browsers) refuse them.
+ */
+export function explicitCurveIssue(
+  cert: X509Certificate,
+  role: "certificate" | "intermediate certificate",
+  path: string,
+): PkiIssue | undefined {
+  if (!hasExplicitEcParameters(new Uint8Array(cert.publicKey.rawData))) return undefined;
+  const remedy =
+    role === "certificate"
+      ? "Convert the key to its named curve with `openssl ec -in key.pem -param_enc " +
+        "named_curve -out key-named.pem`, then have the certificate reissued from a request " +
+        "made with that key."
+      : "Ask the CA for an intermediate certificate whose key names its curve.";
+  return {
+    code: "key_unsupported",
+    path,
+    message:
+      `The ${role} ${describeCertificate(cert)} has an EC public key with explicit curve ` +
+      "parameters instead of a named curve, which RFC 5480 §2.1.1 forbids and clients " +
+      `refuse. ${remedy}`,
+  };
 }

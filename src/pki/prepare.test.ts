@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { sha256Hex } from "./encoding.ts";
 import { prepareUpload, type PreparedCertificate, type UploadInput } from "./prepare.ts";
 import type { PkiIssue } from "./result.ts";
@@ -139,6 +140,29 @@ describe("prepareUpload", () => {
     expect(value.summary.fingerprint_sha256).toBe(sha256Hex(leaf.der));
     expect(value.chainPems).toEqual([intermediate.pem]);
     expect(refused({ pkcs12: p12, passphrase: "nope" })[0].code).toBe("passphrase_wrong");
+  });
+
+  test("refuses a certificate with explicit EC parameters as key_unsupported, not a mismatch", () => {
+    const explicitKey = readFileSync(pki.key("ec-p256-explicit"), "utf8");
+    expect(explicitKey).toStartWith("-----BEGIN EC PARAMETERS-----");
+    const cert = pki.issue({ name: "prepare-explicit-ec", key: "ec-p256-explicit" });
+    const issues = refused({ ...base, certificate: cert.pem, private_key: explicitKey });
+    expect(issues.map((i) => [i.code, i.path])).toEqual([["key_unsupported", "/certificate"]]);
+    expect(issues[0].message).toContain("explicit curve parameters");
+    expect(issues[0].message).toContain("openssl ec -in key.pem -param_enc named_curve");
+  });
+
+  test("accepts an explicit-parameters EC key with a certificate for its named curve", () => {
+    const explicitPath = pki.key("ec-p256-explicit");
+    const named = pki.write(
+      "prepare-named.key",
+      openssl(["ec", "-in", explicitPath, "-param_enc", "named_curve"]),
+    );
+    const cert = pki.issue({ name: "prepare-named-ec", key: { path: named } });
+    const explicitKey = readFileSync(explicitPath, "utf8");
+    const value = prepared({ ...base, certificate: cert.pem, private_key: explicitKey });
+    expect(value.summary.fingerprint_sha256).toBe(sha256Hex(cert.der));
+    expect(value.keyAlgorithm).toBe("ecdsa-p256");
   });
 
   test("warns when the certificate does not name the appliance's hostname", () => {
