@@ -184,6 +184,13 @@ describe("an accepted upload is served at once and verifies against the CA", () 
     }
   });
 
+  test("accepts a key encrypted with an empty passphrase when an empty one is sent", async () => {
+    const key = openssl(["pkcs8", "-topk8", "-in", leaf.keyPath, "-passout", "pass:"]).toString();
+    await accepted({ json: { ...good, private_key: key, passphrase: "" } });
+    await accepted({ multipart: multipart({ ...good, private_key: key }, { passphrase: "" }) });
+    expect(await storedKey()).toStartWith("-----BEGIN PRIVATE KEY-----");
+  });
+
   test("accepts PKCS#12 from openssl, as base64 JSON and as a multipart file", async () => {
     const p12 = openssl([
       "pkcs12",

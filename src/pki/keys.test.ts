@@ -146,6 +146,32 @@ describe("parsePrivateKey: encrypted keys (C9)", () => {
     expect(refused(new Uint8Array(der)).code).toBe("key_encrypted");
     expect(parsed(new Uint8Array(der), "s3cret").spkiSha256).toBe(reference.spkiSha256);
   });
+
+  test("opens a PKCS#8 key encrypted with an empty passphrase when one is given", () => {
+    const pem = text(["pkcs8", "-topk8", "-in", leafKey, "-passout", "pass:"]);
+    expect(pem).toStartWith("-----BEGIN ENCRYPTED PRIVATE KEY-----");
+    expect(parsed(pem, "").spkiSha256).toBe(reference.spkiSha256);
+    const der = openssl([
+      "pkcs8",
+      "-topk8",
+      "-in",
+      leafKey,
+      "-outform",
+      "DER",
+      "-passout",
+      "pass:",
+    ]);
+    expect(parsed(new Uint8Array(der), "").spkiSha256).toBe(reference.spkiSha256);
+    expect(refused(pem)).toMatchObject({ code: "key_encrypted", path: "/private_key" });
+    expect(refused(pem, "x").code).toBe("passphrase_wrong");
+  });
+
+  test("says an empty passphrase does not open a key that has a real one", () => {
+    const pem = text(["pkcs8", "-topk8", "-in", leafKey, "-passout", "pass:s3cret"]);
+    const issue = refused(pem, "");
+    expect(issue.code).toBe("key_encrypted");
+    expect(issue.message).toContain("the empty passphrase given does not open it");
+  });
 });
 
 describe("parsePrivateKey: refused keys", () => {

@@ -61,7 +61,7 @@ export function parsePrivateKey(
   const source = locateKey(input, path);
   if (!source.ok) return source;
   const { encrypted } = source.value;
-  const passphrase = options.passphrase === "" ? undefined : options.passphrase;
+  const { passphrase } = options;
 
   if (encrypted && passphrase === undefined) {
     return fail(
@@ -72,8 +72,17 @@ export function parsePrivateKey(
     );
   }
 
+  // An empty passphrase is tried: `openssl pkcs8 -topk8 -passout pass:` makes such keys.
   const loaded = load(source.value, encrypted ? passphrase : undefined);
   if (!loaded) {
+    if (encrypted && passphrase === "") {
+      return fail(
+        "key_encrypted",
+        `The ${path} is encrypted and the empty passphrase given does not ` +
+          "open it: send its passphrase in /passphrase, or upload the key unencrypted.",
+        path,
+      );
+    }
     if (encrypted) {
       return fail(
         "passphrase_wrong",
