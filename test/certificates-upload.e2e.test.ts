@@ -114,6 +114,16 @@ describe("an accepted upload is served at once and verifies against the CA", () 
     });
   });
 
+  test("accepts PEM whose line breaks became spaces or literal \\n in a single-line field", async () => {
+    await accepted({
+      json: {
+        certificate: leaf.pem.replaceAll("\n", " "),
+        private_key: leaf.keyPem.replaceAll("\n", "\\n"),
+        chain: intermediate.pem.replaceAll("\n", "\\n"),
+      },
+    });
+  });
+
   test("accepts binary DER files in a multipart form and base64 DER in JSON (C6)", async () => {
     await accepted({
       multipart: multipart({

@@ -49,6 +49,15 @@ describe("adding CA certificates", () => {
     await remove(sha256(pki.root.der));
   });
 
+  test("a PEM pasted through a single-line field (spaces, literal \\n) is read as the CA", async () => {
+    for (const pem of [pki.root.pem.replaceAll("\n", " "), pki.root.pem.replaceAll("\n", "\\n")]) {
+      const res = await app.call("POST", "/api/v1/ca-certificates", { json: { pem } });
+      expect(res.status).toBe(201);
+      expect(res.json.added[0].sha256).toBe(sha256(pki.root.der));
+      await remove(sha256(pki.root.der));
+    }
+  });
+
   test("C6: binary DER as the body and base64 DER in JSON are read as DER", async () => {
     const binary = await postRaw(pki.root.der, "application/pkix-cert");
     expect(binary.status).toBe(201);

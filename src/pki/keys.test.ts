@@ -72,6 +72,15 @@ describe("parsePrivateKey: formats", () => {
     expect(parsed(pki.leaf.keyPem.replace(/\n/g, " \t\r\n")).spkiSha256).toBe(reference.spkiSha256);
   });
 
+  test("accepts keys whose line breaks were lost in a paste, headers included", () => {
+    expect(parsed(pki.leaf.keyPem.replace(/\n/g, " ")).spkiSha256).toBe(reference.spkiSha256);
+    expect(parsed(pki.leaf.keyPem.replace(/\n/g, "\\n")).spkiSha256).toBe(reference.spkiSha256);
+    const legacy = text(["rsa", "-in", leafKey, "-traditional", "-aes256", "-passout", "pass:x"]);
+    expect(legacy).toContain("DEK-Info: AES-256-CBC,");
+    expect(parsed(legacy.replace(/\n/g, " "), "x").spkiSha256).toBe(reference.spkiSha256);
+    expect(parsed(legacy.replace(/\n/g, "\\n"), "x").spkiSha256).toBe(reference.spkiSha256);
+  });
+
   test("accepts Ed25519, which the listener can serve, with a client-support warning", () => {
     const key = parsed(text(["pkey", "-in", pki.key("ed25519")]));
     expect(key.algorithm).toBe("ed25519");

@@ -28,6 +28,21 @@ describe("decodeCertificates: PEM text as operators paste it", () => {
     expect(fingerprints(pki.leaf.pem.replace(/\n/g, " \t  \n"))).toEqual([leafSha]);
   });
 
+  const flattened = {
+    "spaces for line breaks": (pem: string) => pem.replace(/\n/g, " "),
+    "literal \\n sequences": (pem: string) => pem.replace(/\n/g, "\\n"),
+    "literal \\r\\n sequences": (pem: string) => pem.replace(/\n/g, "\\r\\n"),
+    "no line breaks at all": (pem: string) => pem.replace(/\n/g, ""),
+  };
+
+  for (const [kind, flatten] of Object.entries(flattened)) {
+    test(`accepts PEM whose line breaks were lost in a paste: ${kind}`, () => {
+      const text = flatten(pki.leaf.pem + pki.intermediate.pem);
+      expect(text).not.toContain("\n");
+      expect(fingerprints(text)).toEqual([leafSha, sha256Hex(pki.intermediate.der)]);
+    });
+  }
+
   test("accepts a UTF-8 byte-order mark and a UTF-16 file", () => {
     expect(fingerprints("\uFEFF" + pki.leaf.pem)).toEqual([leafSha]);
     const utf16 = new Uint8Array([0xff, 0xfe, ...Buffer.from(pki.leaf.pem, "utf16le")]);

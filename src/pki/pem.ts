@@ -53,13 +53,44 @@ export function normalizedLines(text: string): string[] {
     .map((line) => line.trim());
 }
 
-/** Finds every PEM block in a text; text between blocks is ignored. */
+/**
+ * Puts back the line breaks of PEM pasted through a single-line field: the
+ * breaks became spaces, or were escaped as a literal `\n`. Neither a
+ * backslash nor a space can be part of base64, so each escape is a break,
+ * and every BEGIN and END line is given a line of its own.
+ */
+function restoreLineBreaks(text: string): string {
+  return text
+    .replace(/\\+r\\+n|\\+[nr]/g, "\n")
+    .replace(/-----(?:BEGIN|END) [A-Z0-9 #]+-----/g, "\n$&\n");
+}
+
+/**
+ * Reads RFC 1421 headers (`Proc-Type: 4,ENCRYPTED`) off the start of a
+ * line into `headers`; returns what follows them. Values hold no spaces,
+ * so headers flattened onto one line with the body come apart too.
+ */
+function takeHeaders(line: string, headers: Record<string, string>): string {
+  let rest = line;
+  for (let header = HEADER.exec(rest); header; header = HEADER.exec(rest)) {
+    headers[header[1]] = header[2];
+    rest = header[3];
+  }
+  return rest;
+}
+
+const HEADER = /^([A-Za-z][A-Za-z-]*):\s*(\S*)\s*(.*)$/;
+
+/**
+ * Finds every PEM block in a text; text between blocks is ignored. Line
+ * breaks lost in a paste (spaces or literal `\n` instead) are put back.
+ */
 export function scanPem(text: string): PemScan {
   const blocks: PemBlock[] = [];
   const truncated: string[] = [];
   let open: { label: string; headers: Record<string, string>; body: string[] } | undefined;
 
-  for (const line of normalizedLines(text)) {
+  for (const line of normalizedLines(restoreLineBreaks(text))) {
     const begin = /^-----BEGIN ([A-Z0-9 #]+)-----$/.exec(line);
     if (begin) {
       if (open) truncated.push(open.label);
@@ -77,9 +108,8 @@ export function scanPem(text: string): PemScan {
       open = undefined;
       continue;
     }
-    const header = /^([A-Za-z-]+):\s*(.*)$/.exec(line);
-    if (header && open.body.length === 0) open.headers[header[1]] = header[2];
-    else if (line !== "") open.body.push(line.replace(/\s+/g, ""));
+    const body = open.body.length === 0 ? takeHeaders(line, open.headers) : line;
+    if (body !== "") open.body.push(body.replace(/\s+/g, ""));
   }
   if (open) truncated.push(open.label);
   return { blocks, truncated };

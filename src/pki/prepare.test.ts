@@ -67,6 +67,18 @@ describe("prepareUpload", () => {
     expect(crlf.summary.fingerprint_sha256).toBe(sha256Hex(leaf.der));
   });
 
+  test("accepts certificate, key and chain pasted through a single-line field", () => {
+    const spaces = (pem: string) => pem.replace(/\n/g, " ");
+    const value = prepared({
+      certificate: spaces(leaf.pem),
+      private_key: leaf.keyPem.replace(/\n/g, "\\n"),
+      chain: spaces(intermediate.pem),
+      hostname,
+    });
+    expect(value.leafPem).toBe(leaf.pem);
+    expect(value.chainPems).toEqual([intermediate.pem]);
+  });
+
   test("accepts DER bytes and base64 DER in the certificate field (C6)", () => {
     expect(prepared({ ...base, certificate: leaf.der }).leafPem).toBe(leaf.pem);
     const base64 = Buffer.from(leaf.der).toString("base64");

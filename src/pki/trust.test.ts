@@ -25,6 +25,15 @@ describe("parseTrustAnchors", () => {
     ]);
   });
 
+  test("reads a CA bundle whose line breaks were lost in a paste", () => {
+    const text = (pki.root.pem + pki.intermediate.pem).replace(/\n/g, "\\n");
+    expect(anchors(text).anchors.map((a) => a.sha256)).toEqual([
+      rootSha,
+      sha256Hex(pki.intermediate.der),
+    ]);
+    expect(anchors(pki.root.pem.replace(/\n/g, " ")).anchors[0].sha256).toBe(rootSha);
+  });
+
   test("gives the same identity to the PEM and the DER of a CA, DER bytes accepted (C6, C14)", () => {
     expect(anchors(pki.root.pem).anchors[0].sha256).toBe(rootSha);
     expect(anchors(pki.root.der).anchors[0].sha256).toBe(rootSha);
