@@ -289,6 +289,22 @@ describe("a refused upload keeps the served certificate and the database as they
     await refused({ json: { ...good, allow_incomplete_chain: "maybe" } }, "invalid_request", 400);
   });
 
+  test("refuses a form that sends the certificate, key or passphrase twice, naming the field", async () => {
+    const form = new FormData();
+    form.append("certificate", new File([pki.otherKeyPem], "other.pem"));
+    form.append("certificate", new File([leaf.pem], "leaf.pem"));
+    form.append("private_key", new File([leaf.keyPem], "leaf.key"));
+    form.append("chain", new File([intermediate.pem], "chain.pem"));
+    form.append("passphrase", "one");
+    form.append("passphrase", "two");
+    const problem = await refused({ multipart: form }, "invalid_request", 400);
+    expect(problem.errors).toEqual([
+      { path: "/certificate", message: "was sent 2 times: send it once" },
+      { path: "/passphrase", message: "was sent 2 times: send it once" },
+    ]);
+    expect(problem.detail).toContain("more than one /certificate, /passphrase part");
+  });
+
   test("refuses an upload for an interface the appliance does not have", async () => {
     const answer = await appliance.call("PUT", "/api/v1/tls/admin/certificate", { json: good });
     expect(answer.status).toBe(404);

@@ -201,6 +201,14 @@ describe("an accepted upload is served at once and verifies against the CA", () 
     expect(await storedKey()).toStartWith("-----BEGIN PRIVATE KEY-----");
   });
 
+  test("reads several chain parts of a form as one bundle", async () => {
+    const form = multipart({ certificate: leaf.pem, private_key: leaf.keyPem });
+    form.append("chain", new File([root.der as BlobPart], "root.cer"));
+    form.append("chain", new File([intermediate.pem], "intermediate.pem"));
+    const details = await accepted({ multipart: form });
+    expect(details.reordered).toBe(true);
+  });
+
   test("accepts PKCS#12 from openssl, as base64 JSON and as a multipart file", async () => {
     const p12 = openssl([
       "pkcs12",

@@ -18,8 +18,8 @@ export interface UploadInput {
   /** PEM text (may also hold the key and the chain), DER bytes, or base64 DER. */
   certificate?: string | Uint8Array;
   private_key?: string | Uint8Array;
-  /** Intermediates (and optionally the root), in any order. */
-  chain?: string | Uint8Array;
+  /** Intermediates (and optionally the root), in any order; several files as a list. */
+  chain?: string | Uint8Array | (string | Uint8Array)[];
   /** For an encrypted key or a PKCS#12 file. */
   passphrase?: string;
   /** A .p12/.pfx file, instead of certificate and private_key. */
@@ -116,7 +116,7 @@ function fromPkcs12(input: UploadInput): PkiResult<Material> {
   }
   const p12 = readPkcs12(input.pkcs12!, input.passphrase);
   if (!p12.ok) return p12;
-  const extra = present(input.chain) ? decodeCertificates(input.chain!, "/chain") : ok([]);
+  const extra = decodeChain(input.chain);
   if (!extra.ok) return extra;
   return ok({
     certificates: [...p12.value.certificates, ...extra.value],
@@ -154,11 +154,24 @@ function fromFields(input: UploadInput): PkiResult<Material> {
         );
   if (!key.ok) issues.push(...key.issues);
 
-  const chain = present(input.chain) ? decodeCertificates(input.chain!, "/chain") : ok([]);
+  const chain = decodeChain(input.chain);
   if (!chain.ok) issues.push(...chain.issues);
 
   if (issues.length > 0 || !certs?.ok || !key.ok || !chain.ok) return { ok: false, issues };
   return ok({ certificates: [...certs.value, ...chain.value], key: key.value });
+}
+
+/** The certificates of every chain file, each read on its own (PEM or DER). */
+function decodeChain(chain: UploadInput["chain"]): PkiResult<Uint8Array[]> {
+  const files = (Array.isArray(chain) ? chain : [chain]).filter(present);
+  const issues: PkiIssue[] = [];
+  const certificates: Uint8Array[] = [];
+  for (const file of files) {
+    const decoded = decodeCertificates(file!, "/chain");
+    if (decoded.ok) certificates.push(...decoded.value);
+    else issues.push(...decoded.issues);
+  }
+  return issues.length > 0 ? { ok: false, issues } : ok(certificates);
 }
 
 function present(value: string | Uint8Array | undefined): boolean {
