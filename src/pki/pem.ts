@@ -115,6 +115,15 @@ export function scanPem(text: string): PemScan {
   return { blocks, truncated };
 }
 
+/** Labels of the private-key PEM blocks in a field (none for DER or other input). */
+export function privateKeyLabels(input: string | Uint8Array): string[] {
+  const raw = classifyInput(input);
+  if (raw.kind !== "pem") return [];
+  return scanPem(raw.text)
+    .blocks.map((block) => block.label)
+    .filter(isPrivateKeyLabel);
+}
+
 /** Rebuilds a block as clean PEM text (LF, 64 columns, headers kept). */
 export function blockToPem(block: PemBlock): string {
   const headers = Object.entries(block.headers).map(([name, value]) => `${name}: ${value}\n`);

@@ -135,6 +135,33 @@ describe("prepareUpload", () => {
     expect(value.summary.fingerprint_sha256).toBe(sha256Hex(leaf.der));
   });
 
+  test("takes the key from a combined certificate-and-key file uploaded as bytes", () => {
+    const file = new TextEncoder().encode(leaf.pem + leaf.keyPem + intermediate.pem);
+    expect(prepared({ certificate: file, hostname }).summary.fingerprint_sha256).toBe(
+      sha256Hex(leaf.der),
+    );
+  });
+
+  test("warns that a private key in the chain field was ignored", () => {
+    const value = prepared({ ...base, chain: intermediate.pem + leaf.keyPem });
+    expect(value.warnings.map((w) => w.code)).toEqual(["private_key_ignored"]);
+    expect(value.warnings[0].message).toContain("The /chain field holds a private key");
+  });
+
+  test("says where the key is when it was put in the chain instead of private_key", () => {
+    const issues = refused({ certificate: leaf.pem, chain: intermediate.pem + leaf.keyPem });
+    expect(issues.map((i) => [i.code, i.path])).toEqual([["key_missing", "/private_key"]]);
+    expect(issues[0].message).toContain("the private key found in /chain");
+  });
+
+  test("warns when the certificate field holds another key than private_key", () => {
+    const other = prepared({ ...base, certificate: leaf.pem + pki.otherKeyPem });
+    expect(other.warnings.map((w) => w.code)).toEqual(["private_key_ignored"]);
+    expect(other.warnings[0].message).toContain("not the one in /private_key");
+    const same = prepared({ ...base, certificate: leaf.pem + leaf.keyPem });
+    expect(same.warnings).toEqual([]);
+  });
+
   test("accepts a PKCS#12 file with its passphrase", () => {
     const p12 = openssl([
       "pkcs12",

@@ -34,6 +34,13 @@ describe("parseTrustAnchors", () => {
     expect(anchors(pki.root.pem.replace(/\n/g, " ")).anchors[0].sha256).toBe(rootSha);
   });
 
+  test("warns that a private key given with the CA was ignored, storing only the CA", () => {
+    const set = anchors(pki.root.pem + pki.root.keyPem);
+    expect(set.anchors.map((a) => a.sha256)).toEqual([rootSha]);
+    expect(set.warnings.map((w) => w.code)).toEqual(["private_key_ignored"]);
+    expect(set.warnings[0].message).toContain("(PRIVATE KEY), which was ignored and not stored");
+  });
+
   test("gives the same identity to the PEM and the DER of a CA, DER bytes accepted (C6, C14)", () => {
     expect(anchors(pki.root.pem).anchors[0].sha256).toBe(rootSha);
     expect(anchors(pki.root.der).anchors[0].sha256).toBe(rootSha);
