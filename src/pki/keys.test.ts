@@ -208,6 +208,20 @@ describe("parsePrivateKey: refused keys", () => {
     expect(parsed(pki.leaf.keyPem + pki.leaf.keyPem).spkiSha256).toBe(reference.spkiSha256);
   });
 
+  test("accepts one key sent both as PKCS#1 and as PKCS#8", () => {
+    const pkcs1 = text(["pkey", "-in", leafKey, "-traditional"]);
+    expect(parsed(pkcs1 + pki.leaf.keyPem).spkiSha256).toBe(reference.spkiSha256);
+    const encrypted = text(["pkcs8", "-topk8", "-in", leafKey, "-passout", "pass:s3cret"]);
+    expect(parsed(pkcs1 + encrypted, "s3cret").spkiSha256).toBe(reference.spkiSha256);
+  });
+
+  test("does not call keys different when one of them cannot be opened", () => {
+    const encrypted = text(["pkcs8", "-topk8", "-in", leafKey, "-passout", "pass:s3cret"]);
+    const issue = refused(pki.leaf.keyPem + encrypted);
+    expect(issue.code).toBe("multiple_private_keys");
+    expect(issue.message).toContain("holds 2 private keys (PRIVATE KEY, ENCRYPTED PRIVATE KEY)");
+  });
+
   test("names a certificate given instead of a key", () => {
     const issue = refused(pki.leaf.pem);
     expect(issue.code).toBe("key_missing");

@@ -15,6 +15,7 @@ import {
   isPrivateKeyLabel,
   looksLikePrivateKey,
   scanPem,
+  type PemBlock,
 } from "./pem.ts";
 import { fail, ok, type PkiResult, type PkiWarning } from "./result.ts";
 
@@ -58,7 +59,7 @@ export function parsePrivateKey(
   options: ParsePrivateKeyOptions = {},
 ): PkiResult<ParsedPrivateKey> {
   const path = options.path ?? "/private_key";
-  const source = locateKey(input, path);
+  const source = locateKey(input, path, options.passphrase);
   if (!source.ok) return source;
   const { encrypted } = source.value;
   const { passphrase } = options;
@@ -180,7 +181,21 @@ function load(source: KeySource, passphrase: string | undefined): KeyObject | un
   return undefined;
 }
 
-function locateKey(input: string | Uint8Array, path: string): PkiResult<KeySource> {
+/** SHA-256 of the key's public key, or undefined when it cannot be opened. */
+function publicKeyOf(block: PemBlock, passphrase: string | undefined): string | undefined {
+  try {
+    const key = createPrivateKey({ key: blockToPem(block), format: "pem", passphrase });
+    return sha256Hex(createPublicKey(key).export({ type: "spki", format: "der" }));
+  } catch {
+    return undefined;
+  }
+}
+
+function locateKey(
+  input: string | Uint8Array,
+  path: string,
+  passphrase: string | undefined,
+): PkiResult<KeySource> {
   const raw = classifyInput(input);
   switch (raw.kind) {
     case "empty":
@@ -216,19 +231,26 @@ function locateKey(input: string | Uint8Array, path: string): PkiResult<KeySourc
       }
       return ok({ format: "der", der: raw.der, encrypted: isEncryptedPkcs8(raw.der) });
     case "pem":
-      return locatePemKey(raw.text, path);
+      return locatePemKey(raw.text, path, passphrase);
   }
 }
 
-function locatePemKey(text: string, path: string): PkiResult<KeySource> {
+function locatePemKey(
+  text: string,
+  path: string,
+  passphrase: string | undefined,
+): PkiResult<KeySource> {
   const { blocks, truncated } = scanPem(text);
   const keys = blocks.filter((block) => isPrivateKeyLabel(block.label));
   const distinct = [...new Map(keys.map((block) => [block.body, block])).values()];
 
-  if (distinct.length > 1) {
+  // One key in two encodings (PKCS#1 and PKCS#8, say) is still one key.
+  const identities = new Set(distinct.map((block) => publicKeyOf(block, passphrase)));
+  if (distinct.length > 1 && (identities.size > 1 || identities.has(undefined))) {
+    const known = !identities.has(undefined);
     return fail(
       "multiple_private_keys",
-      `The ${path} field holds ${distinct.length} different ` +
+      `The ${path} field holds ${distinct.length} ${known ? "different " : ""}` +
         `private keys (${distinct.map((block) => block.label).join(", ")}); send only the key ` +
         "that belongs to the certificate.",
       path,
