@@ -278,6 +278,17 @@ describe("refusals", () => {
     });
   }
 
+  test("a private key posted as the body is refused in the CA store's words", async () => {
+    const res = await postRaw(pki.root.keyPem, "application/x-pem-file");
+    expect(res.status).toBe(422);
+    expect(res.json.code).toBe("certificate_missing");
+    expect(res.json.detail).toStartWith("The request body holds a private key but no certificate");
+    expect(res.json.detail).toContain("the CA store takes CA certificates only");
+    expect(res.json.detail).not.toContain("/private_key");
+    expect(res.json.errors[0].path).toBe("/");
+    expect(await list()).toEqual([]);
+  });
+
   test("deleting an unknown certificate answers 404", async () => {
     const res = await remove("ab".repeat(32));
     expect(res.status).toBe(404);

@@ -7,7 +7,7 @@ const pki = makeTestPki();
 const leafSha = sha256Hex(pki.leaf.der);
 
 function fingerprints(input: string | Uint8Array, path?: string): string[] {
-  const result = decodeCertificates(input, path);
+  const result = decodeCertificates(input, { path });
   if (!result.ok) throw new Error(JSON.stringify(result.issues));
   return result.value.map(sha256Hex);
 }
@@ -166,7 +166,7 @@ describe("decodeCertificates: the wrong thing in the certificate field", () => {
 
   test("refuses empty input and free text with the field path", () => {
     expect(issueOf("  \n").code).toBe("certificate_missing");
-    const issue = decodeCertificates("hello, this is my cert", "/chain");
+    const issue = decodeCertificates("hello, this is my cert", { path: "/chain" });
     expect(issue.ok ? undefined : issue.issues[0]).toMatchObject({
       code: "certificate_invalid",
       path: "/chain",

@@ -204,12 +204,17 @@ function chainKeyWarnings(chain: UploadInput["chain"]): PkiWarning[] {
   ];
 }
 
+const CHAIN = {
+  path: "/chain",
+  keyAdvice: "put the key in /private_key, as /chain takes certificates only",
+};
+
 /** The certificates of every chain file, each read on its own (PEM or DER). */
 function decodeChain(chain: UploadInput["chain"]): PkiResult<Uint8Array[]> {
   const issues: PkiIssue[] = [];
   const certificates: Uint8Array[] = [];
   for (const file of chainFiles(chain)) {
-    const decoded = decodeCertificates(file, "/chain");
+    const decoded = decodeCertificates(file, CHAIN);
     if (decoded.ok) certificates.push(...decoded.value);
     else issues.push(...decoded.issues);
   }

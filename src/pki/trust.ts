@@ -69,7 +69,14 @@ export function parseTrustAnchors(
   input: string | Uint8Array,
   options: ParseTrustAnchorsOptions = {},
 ): PkiResult<TrustAnchorSet> {
-  const decoded = decodeCertificates(input, options.path ?? "/pem");
+  const path = options.path ?? "/pem";
+  const decoded = decodeCertificates(input, {
+    path,
+    name: path === "/" ? "the request body" : `the ${path} field`,
+    keyAdvice:
+      "the CA store takes CA certificates only: send the CA's certificate, and keep its " +
+      "private key off the appliance",
+  });
   if (!decoded.ok) return decoded;
   const now = options.now ?? new Date();
   const inStore = new Set([...(options.trusted ?? [])].map((sha) => sha.toLowerCase()));
