@@ -221,6 +221,30 @@ describe("forms, leaves and weak signatures", () => {
     await remove(sha256(pki.root.der));
   });
 
+  test("adds an RSA 1024 root with a weak_key warning", async () => {
+    const root = pki.issue({
+      name: "rsa1024-root",
+      subject: "/CN=RSA 1024 Test Root",
+      issuer: "self",
+      key: "rsa-1024",
+      san: null,
+      eku: null,
+      basicConstraints: "critical,CA:TRUE",
+    });
+    const res = await app.call("POST", "/api/v1/ca-certificates", { json: { pem: root.pem } });
+    expect(res.status).toBe(201);
+    expect(res.json.added[0].kind).toBe("ca");
+    expect(res.json.warnings.map((w: any) => w.code)).toEqual(["weak_key"]);
+    expect(res.json.warnings[0].message).toContain('"CN=RSA 1024 Test Root"');
+    expect(res.json.warnings[0].message).toContain("1024-bit RSA key");
+    await remove(sha256(root.der));
+    const strong = await app.call("POST", "/api/v1/ca-certificates", {
+      json: { pem: pki.root.pem },
+    });
+    expect(strong.json.warnings).toEqual([]);
+    await remove(sha256(pki.root.der));
+  });
+
   test("gives a SHA-1 self-signed root no weak_signature: none checks its signature", async () => {
     const root = pki.issue({
       name: "sha1-root",
