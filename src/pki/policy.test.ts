@@ -2,7 +2,12 @@ import { describe, expect, test } from "bun:test";
 import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import { evaluateServerCertificate, type PolicyOutcome } from "./policy.ts";
-import { makeTestPki, type IssueOptions, type TestCertificate } from "./testing/openssl-pki.ts";
+import {
+  makeTestPki,
+  openssl,
+  type IssueOptions,
+  type TestCertificate,
+} from "./testing/openssl-pki.ts";
 
 const pki = makeTestPki();
 const cert = (c: TestCertificate) => new X509Certificate(c.der as Uint8Array<ArrayBuffer>);
@@ -166,6 +171,25 @@ describe("evaluateServerCertificate", () => {
     expect(codes(outcome)).toEqual({ issues: [], warnings: ["hostname_mismatch"] });
     expect(outcome.warnings[0].message).toContain("other.example.test");
     expect(outcome.warnings[0].message).toContain(pki.hostname);
+  });
+
+  test("warns of a hostname mismatch for a SAN with a trailing dot, as OpenSSL refuses it", () => {
+    const dotted = variant({ name: "policy-trailing-dot", san: `DNS:${pki.hostname}.` });
+    const verdict = (cert: TestCertificate) => {
+      const trust = ["-CAfile", pki.root.certPath, "-untrusted", pki.intermediate.certPath];
+      try {
+        return openssl(["verify", "-verify_hostname", pki.hostname, ...trust, cert.certPath])
+          .toString()
+          .trim();
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(verdict(pki.leaf)).toEndWith(": OK");
+    expect(verdict(dotted)).toContain("hostname mismatch");
+    const outcome = evaluate(dotted, { hostname: pki.hostname });
+    expect(codes(outcome)).toEqual({ issues: [], warnings: ["hostname_mismatch"] });
+    expect(outcome.warnings[0].message).toContain(`ending in a dot (${pki.hostname}.)`);
   });
 
   test("warns about a validity over 825 days", () => {

@@ -124,12 +124,18 @@ export function evaluateServerCertificate(input: ServerCertificateInput): Policy
     !matchesHostname(leaf, input.hostname)
   ) {
     const listed = [...names.dns, ...names.ip].join(", ");
+    const dotted = names.dns.filter((name) => name.endsWith("."));
+    const dots =
+      dotted.length > 0
+        ? ` A name ending in a dot (${dotted.join(", ")}) matches no hostname for OpenSSL, ` +
+          "Python's ssl or curl: have the certificate reissued without the trailing dot."
+        : "";
     warnings.push({
       code: "hostname_mismatch",
       message:
         `The certificate names ${listed} but ` +
         `the appliance's hostname is ${input.hostname}: devices will refuse the connection until ` +
-        "the hostname or the certificate changes.",
+        `the hostname or the certificate changes.${dots}`,
     });
   }
   const days = Math.floor((leaf.notAfter.getTime() - leaf.notBefore.getTime()) / DAY);
