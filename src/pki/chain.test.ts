@@ -265,3 +265,47 @@ describe("buildChain refuses chains that clients cannot verify (RFC 5280 §6.1.4
     expect(opensslVerdict(leaf, [intermediate])).toEndWith(": OK");
   });
 });
+
+describe("buildChain refuses certificates with critical extensions clients do not understand", () => {
+  test("refuses a leaf with an unknown critical extension, as openssl verify does", () => {
+    const odd = pki.issue({
+      name: "chain-odd-critical",
+      extensions: ["1.2.3.4 = critical,ASN1:NULL"],
+    });
+    expect(opensslVerdict(odd, [intermediate])).toContain("unhandled critical extension");
+    const issue = refused([odd, intermediate]);
+    expect(issue).toMatchObject({ code: "chain_invalid", path: "/certificate" });
+    expect(issue.message).toContain("critical extension(s) 1.2.3.4");
+  });
+
+  test("names a Certificate Transparency precertificate for what it is", () => {
+    const poison = "1.3.6.1.4.1.11129.2.4.3 = critical,ASN1:NULL";
+    const pre = pki.issue({ name: "chain-precertificate", extensions: [poison] });
+    expect(opensslVerdict(pre, [intermediate])).toContain("unhandled critical extension");
+    expect(refused([pre, intermediate]).message).toContain("precertificate (RFC 6962)");
+  });
+
+  test("refuses an intermediate with an unknown critical extension", () => {
+    const sub = pki.issue({
+      name: "chain-odd-critical-ca",
+      issuer: "root",
+      key: "ec-p384",
+      subject: "/O=Portico Test/CN=Odd Critical CA",
+      san: null,
+      eku: null,
+      basicConstraints: "critical,CA:TRUE,pathlen:0",
+      extensions: ["1.2.3.5 = critical,ASN1:NULL"],
+    });
+    const below = pki.issue({ name: "chain-below-odd-critical", issuer: sub });
+    expect(opensslVerdict(below, [sub])).toContain("unhandled critical extension");
+    const issue = refused([below, sub, root]);
+    expect(issue).toMatchObject({ code: "chain_invalid", path: "/chain" });
+    expect(issue.message).toContain('"O=Portico Test, CN=Odd Critical CA"');
+  });
+
+  test("accepts the same extension when it is not critical", () => {
+    const mild = pki.issue({ name: "chain-odd-noncritical", extensions: ["1.2.3.4 = ASN1:NULL"] });
+    expect(opensslVerdict(mild, [intermediate])).toEndWith(": OK");
+    expect(served(built([mild, intermediate]))).toEqual(sha(mild, intermediate));
+  });
+});

@@ -1,8 +1,9 @@
 /**
  * What makes a chain verifiable beyond its signatures (RFC 5280 §6.1.4):
- * every issuer is a CA that may sign certificates, and no CA has more CAs
- * below it than its path length allows. Clients refuse a chain that breaks
- * any of these, whoever signed it.
+ * every issuer is a CA that may sign certificates, no CA has more CAs below
+ * it than its path length allows, and no certificate has a critical
+ * extension that clients do not understand. Clients refuse a chain that
+ * breaks any of these, whoever signed it.
  *
  * @module
  */
@@ -30,6 +31,11 @@ export function chainConstraintIssues(
 ): PkiIssue[] {
   const chain = root ? [...path, root] : path;
   const issues: PkiIssue[] = [];
+  for (const [index, cert] of chain.entries()) {
+    const fault = unknownCritical(cert, index === 0 ? "certificate" : "chain certificate");
+    const at = index === 0 ? "/certificate" : "/chain";
+    if (fault) issues.push({ code: "chain_invalid", path: at, message: fault });
+  }
   for (let index = 1; index < chain.length; index++) {
     const issuer = chain[index];
     const issued = chain[index - 1];
@@ -70,6 +76,49 @@ function notACa(
     `${who} is not a CA (${state}, RFC 5280 §4.2.1.9), so clients refuse ${below}. ` +
     "A server certificate cannot issue others: have the certificate issued by your CA, and " +
     "upload that CA's certificates as the chain."
+  );
+}
+
+/**
+ * The extensions OpenSSL processes (its `X509_supported_extension`), and so
+ * may be critical: keyUsage, subjectAltName, basicConstraints,
+ * nameConstraints, cRLDistributionPoints, certificatePolicies,
+ * policyMappings, policyConstraints, extendedKeyUsage, inhibitAnyPolicy.
+ */
+const UNDERSTOOD = new Set([
+  "2.5.29.15",
+  "2.5.29.17",
+  "2.5.29.19",
+  "2.5.29.30",
+  "2.5.29.31",
+  "2.5.29.32",
+  "2.5.29.33",
+  "2.5.29.36",
+  "2.5.29.37",
+  "2.5.29.54",
+]);
+
+/** Certificate Transparency's precertificate poison (RFC 6962 §3.1). */
+const PRECERTIFICATE_POISON = "1.3.6.1.4.1.11129.2.4.3";
+
+/**
+ * RFC 5280 §4.2: a client must refuse a certificate with a critical
+ * extension it does not recognise.
+ */
+function unknownCritical(cert: X509Certificate, role: string): string | undefined {
+  const unknown = cert.extensions.filter((ext) => ext.critical && !UNDERSTOOD.has(ext.type));
+  if (unknown.length === 0) return undefined;
+  const who = `The ${role} ${describeCertificate(cert)}`;
+  if (unknown.some((ext) => ext.type === PRECERTIFICATE_POISON)) {
+    return (
+      `${who} is a Certificate Transparency precertificate (RFC 6962), which no client ` +
+      "accepts: upload the certificate your CA issued, not the one logged before it."
+    );
+  }
+  const oids = unknown.map((ext) => ext.type).join(", ");
+  return (
+    `${who} has critical extension(s) ${oids} that clients do not understand, so they ` +
+    "refuse it (RFC 5280 §4.2): have it reissued without them, or with them non-critical."
   );
 }
 

@@ -79,7 +79,7 @@ export const PKI_PROBLEMS: Record<string, ProblemEntry> = {
   ),
   chain_invalid: refused(
     "Chain cannot be verified",
-    "A certificate in the chain may not issue the one below it (not a CA, no keyCertSign, or path length exceeded): the detail names it; upload the chain your CA really issued.",
+    "Clients would refuse the chain: a certificate may not issue the one below it (not a CA, no keyCertSign, path length exceeded), or has a critical extension they do not understand. The detail names it; upload the chain your CA really issued.",
   ),
   certificate_expired: refused(
     "Certificate expired",

@@ -78,6 +78,8 @@ export interface IssueOptions {
    * cRLSign` for a CA and none for other certificates.
    */
   keyUsage?: string | null;
+  /** More extension lines in openssl's config syntax, e.g. `1.2.3.4 = critical,ASN1:NULL`. */
+  extensions?: string[];
   /** Add subject and authority key identifiers. Default is true. */
   keyIdentifiers?: boolean;
   /** Signature digest. Default is `sha256`. */
@@ -161,6 +163,7 @@ function buildPki(dir: string): TestPki {
       : null;
     const keyUsage = options.keyUsage === undefined ? caUsage : options.keyUsage;
     if (keyUsage !== null) lines.push(`keyUsage = ${keyUsage}`);
+    lines.push(...(options.extensions ?? []));
     writeFileSync(`${stem}.ext`, lines.join("\n") + "\n");
 
     openssl([
