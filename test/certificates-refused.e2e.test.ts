@@ -5,6 +5,7 @@
  * the previous certificate still served and the database unchanged.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { makeTestPki, openssl } from "../src/pki/testing/openssl-pki.ts";
 import { startAppliance } from "./helpers/appliance.ts";
 import type { CallOptions, RunningAppliance } from "./helpers/appliance.ts";
@@ -178,6 +179,17 @@ describe("a refused upload keeps the served certificate and the database as they
     await refused({ json: { ...good, certificate: k1.pem, private_key: key } }, "key_unsupported");
   });
 
+  test("refuses a certificate and key with explicit EC parameters, saying how to convert", async () => {
+    const cert = pki.issue({ name: "e2e-explicit-ec", key: "ec-p256-explicit" });
+    const key = readFileSync(pki.key("ec-p256-explicit"), "utf8");
+    const problem = await refused(
+      { json: { ...good, certificate: cert.pem, private_key: key } },
+      "key_unsupported",
+    );
+    expect(problem.detail).toContain("explicit curve parameters");
+    expect(problem.detail).toContain("-param_enc named_curve");
+  });
+
   test("refuses a key file holding two private keys (C16)", async () => {
     const problem = await refused(
       { json: { ...good, private_key: leaf.keyPem + pki.otherKeyPem } },
@@ -209,9 +221,88 @@ describe("a refused upload keeps the served certificate and the database as they
     await refused({ json: { ...good, certificate: client.pem } }, "eku_missing_server_auth");
   });
 
+  test("refuses a chain whose intermediate's pathlen:0 is exceeded by a CA below it", async () => {
+    const sub = pki.issue({
+      name: "e2e-sub-ca",
+      issuer: "intermediate",
+      key: "ec-p384",
+      subject: "/CN=E2E Sub CA",
+      san: null,
+      eku: null,
+      basicConstraints: "critical,CA:TRUE",
+    });
+    const below = pki.issue({ name: "e2e-below-sub-ca", issuer: sub });
+    const problem = await refused(
+      { json: { ...good, certificate: below.pem, chain: sub.pem + intermediate.pem } },
+      "chain_invalid",
+    );
+    expect(problem.title).toBe("Certificate chain cannot be verified");
+    expect(problem.detail).toContain("CN=Portico Test Intermediate CA");
+    expect(problem.detail).toContain("path length exceeded");
+  });
+
+  test("refuses a leaf issued by a server certificate (CA:FALSE), naming it", async () => {
+    const server = pki.issue({
+      name: "e2e-issuing-server",
+      key: "ec-p384",
+      subject: "/CN=server.example.test",
+      san: "DNS:server.example.test",
+    });
+    const below = pki.issue({ name: "e2e-below-server", issuer: server });
+    const problem = await refused(
+      { json: { ...good, certificate: below.pem, chain: server.pem + intermediate.pem } },
+      "chain_invalid",
+    );
+    expect(problem.detail).toContain('"CN=server.example.test"');
+    expect(problem.detail).toContain("is not a CA");
+    expect(problem.errors[0].path).toBe("/chain");
+  });
+
+  test("refuses a leaf whose only extendedKeyUsage is anyExtendedKeyUsage", async () => {
+    const any = pki.issue({ name: "e2e-any-eku", eku: "anyExtendedKeyUsage" });
+    const problem = await refused(
+      { json: { ...good, certificate: any.pem } },
+      "eku_missing_server_auth",
+    );
+    expect(problem.detail).toContain("anyExtendedKeyUsage");
+  });
+
+  for (const [kind, key, keyUsage] of [
+    ["an RSA leaf with keyEncipherment only", "leaf", "critical, keyEncipherment"],
+    ["an EC leaf with keyAgreement only", "ec-p384", "critical, keyAgreement"],
+  ] as const) {
+    test(`refuses ${kind} before any listener restart, asking for digitalSignature`, async () => {
+      const name = `e2e-ku-${key}`;
+      const cert = pki.issue({ name, key, keyUsage });
+      const keyPem = openssl(["pkey", "-in", pki.key(key)]).toString();
+      const problem = await refused(
+        { json: { ...good, certificate: cert.pem, private_key: keyPem } },
+        "key_usage_unsuitable",
+      );
+      expect(problem.detail).toContain("digitalSignature");
+      expect(problem.errors[0].path).toBe("/certificate");
+    });
+  }
+
   test("refuses fields of the wrong type with 400 invalid_request", async () => {
     await refused({ json: { ...good, passphrase: 42 } }, "invalid_request", 400);
     await refused({ json: { ...good, allow_incomplete_chain: "maybe" } }, "invalid_request", 400);
+  });
+
+  test("refuses a form that sends the certificate, key or passphrase twice, naming the field", async () => {
+    const form = new FormData();
+    form.append("certificate", new File([pki.otherKeyPem], "other.pem"));
+    form.append("certificate", new File([leaf.pem], "leaf.pem"));
+    form.append("private_key", new File([leaf.keyPem], "leaf.key"));
+    form.append("chain", new File([intermediate.pem], "chain.pem"));
+    form.append("passphrase", "one");
+    form.append("passphrase", "two");
+    const problem = await refused({ multipart: form }, "invalid_request", 400);
+    expect(problem.errors).toEqual([
+      { path: "/certificate", message: "was sent 2 times: send it once" },
+      { path: "/passphrase", message: "was sent 2 times: send it once" },
+    ]);
+    expect(problem.detail).toContain("more than one /certificate, /passphrase part");
   });
 
   test("refuses an upload for an interface the appliance does not have", async () => {

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createSealer } from "../src/secrets.ts";
 import { makeTestPki, openssl } from "../src/pki/testing/openssl-pki.ts";
 import { freePort, startAppliance } from "./helpers/appliance.ts";
@@ -113,6 +114,16 @@ describe("an accepted upload is served at once and verifies against the CA", () 
     });
   });
 
+  test("accepts PEM whose line breaks became spaces or literal \\n in a single-line field", async () => {
+    await accepted({
+      json: {
+        certificate: leaf.pem.replaceAll("\n", " "),
+        private_key: leaf.keyPem.replaceAll("\n", "\\n"),
+        chain: intermediate.pem.replaceAll("\n", "\\n"),
+      },
+    });
+  });
+
   test("accepts binary DER files in a multipart form and base64 DER in JSON (C6)", async () => {
     await accepted({
       multipart: multipart({
@@ -143,6 +154,20 @@ describe("an accepted upload is served at once and verifies against the CA", () 
     expect(details.key_algorithm).toBe("ecdsa-p256");
   });
 
+  test("serves an EC key written with explicit curve parameters, stored on its named curve", async () => {
+    const explicitPath = pki.key("ec-p256-explicit");
+    const named = pki.write(
+      "e2e-named-curve.key",
+      openssl(["ec", "-in", explicitPath, "-param_enc", "named_curve"]),
+    );
+    const ecLeaf = pki.issue({ name: "e2e-named-curve-leaf", key: { path: named } });
+    const explicit = readFileSync(explicitPath, "utf8");
+    expect(explicit).toStartWith("-----BEGIN EC PARAMETERS-----");
+    await accepted({ json: { ...good, certificate: ecLeaf.pem, private_key: explicit } }, ecLeaf);
+    const stored = openssl(["pkey", "-noout", "-text"], { input: await storedKey() }).toString();
+    expect(stored).toContain("ASN1 OID: prime256v1");
+  });
+
   test("accepts encrypted keys with the right passphrase and stores them unencrypted (C9)", async () => {
     const pkcs8 = openssl([
       "pkcs8",
@@ -169,6 +194,21 @@ describe("an accepted upload is served at once and verifies against the CA", () 
     }
   });
 
+  test("accepts a key encrypted with an empty passphrase when an empty one is sent", async () => {
+    const key = openssl(["pkcs8", "-topk8", "-in", leaf.keyPath, "-passout", "pass:"]).toString();
+    await accepted({ json: { ...good, private_key: key, passphrase: "" } });
+    await accepted({ multipart: multipart({ ...good, private_key: key }, { passphrase: "" }) });
+    expect(await storedKey()).toStartWith("-----BEGIN PRIVATE KEY-----");
+  });
+
+  test("reads several chain parts of a form as one bundle", async () => {
+    const form = multipart({ certificate: leaf.pem, private_key: leaf.keyPem });
+    form.append("chain", new File([root.der as BlobPart], "root.cer"));
+    form.append("chain", new File([intermediate.pem], "intermediate.pem"));
+    const details = await accepted({ multipart: form });
+    expect(details.reordered).toBe(true);
+  });
+
   test("accepts PKCS#12 from openssl, as base64 JSON and as a multipart file", async () => {
     const p12 = openssl([
       "pkcs12",
@@ -185,6 +225,25 @@ describe("an accepted upload is served at once and verifies against the CA", () 
     await accepted({ json: { pkcs12: p12.toString("base64"), passphrase: "right" } });
     await accepted({
       multipart: multipart({ pkcs12: new Uint8Array(p12) }, { passphrase: "right" }),
+    });
+  });
+
+  test("accepts an OpenSSL 3 PKCS#12 (PBES2/AES) whose passphrase is not ASCII", async () => {
+    const p12 = openssl([
+      "pkcs12",
+      "-export",
+      "-inkey",
+      leaf.keyPath,
+      "-in",
+      leaf.certPath,
+      "-certfile",
+      intermediate.certPath,
+      "-passout",
+      "pass:pässwörd",
+    ]);
+    await accepted({ json: { pkcs12: p12.toString("base64"), passphrase: "pässwörd" } });
+    await accepted({
+      multipart: multipart({ pkcs12: new Uint8Array(p12) }, { passphrase: "pässwörd" }),
     });
   });
 

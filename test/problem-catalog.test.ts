@@ -28,10 +28,13 @@ function sources(dir: string): string[] {
   });
 }
 
-/** Codes passed to the problem constructors and helpers, and to pki's `fail`. */
+/**
+ * Codes passed to the problem constructors and helpers, to pki's `fail`, and
+ * pushed as pki issues (`issues.push({ code: … })`).
+ */
 function codesIn(text: string): string[] {
   const constructors =
-    /(?:new Problem\(\s*\d+,\s*|\b(?:badRequest|forbidden|notFound|conflict|unprocessable|fail)\(\s*)"([a-z_]+)"/g;
+    /(?:new Problem\(\s*\d+,\s*|\b(?:badRequest|forbidden|notFound|conflict|unprocessable|fail)\(\s*|\bissues\.push\(\{\s*code:\s*)"([a-z][a-z0-9_]*)"/g;
   return [...text.matchAll(constructors)].map((m) => m[1]);
 }
 

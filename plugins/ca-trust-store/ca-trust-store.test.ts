@@ -49,6 +49,15 @@ describe("adding CA certificates", () => {
     await remove(sha256(pki.root.der));
   });
 
+  test("a PEM pasted through a single-line field (spaces, literal \\n) is read as the CA", async () => {
+    for (const pem of [pki.root.pem.replaceAll("\n", " "), pki.root.pem.replaceAll("\n", "\\n")]) {
+      const res = await app.call("POST", "/api/v1/ca-certificates", { json: { pem } });
+      expect(res.status).toBe(201);
+      expect(res.json.added[0].sha256).toBe(sha256(pki.root.der));
+      await remove(sha256(pki.root.der));
+    }
+  });
+
   test("C6: binary DER as the body and base64 DER in JSON are read as DER", async () => {
     const binary = await postRaw(pki.root.der, "application/pkix-cert");
     expect(binary.status).toBe(201);
@@ -212,6 +221,30 @@ describe("forms, leaves and weak signatures", () => {
     await remove(sha256(pki.root.der));
   });
 
+  test("adds an RSA 1024 root with a weak_key warning", async () => {
+    const root = pki.issue({
+      name: "rsa1024-root",
+      subject: "/CN=RSA 1024 Test Root",
+      issuer: "self",
+      key: "rsa-1024",
+      san: null,
+      eku: null,
+      basicConstraints: "critical,CA:TRUE",
+    });
+    const res = await app.call("POST", "/api/v1/ca-certificates", { json: { pem: root.pem } });
+    expect(res.status).toBe(201);
+    expect(res.json.added[0].kind).toBe("ca");
+    expect(res.json.warnings.map((w: any) => w.code)).toEqual(["weak_key"]);
+    expect(res.json.warnings[0].message).toContain('"CN=RSA 1024 Test Root"');
+    expect(res.json.warnings[0].message).toContain("1024-bit RSA key");
+    await remove(sha256(root.der));
+    const strong = await app.call("POST", "/api/v1/ca-certificates", {
+      json: { pem: pki.root.pem },
+    });
+    expect(strong.json.warnings).toEqual([]);
+    await remove(sha256(pki.root.der));
+  });
+
   test("gives a SHA-1 self-signed root no weak_signature: none checks its signature", async () => {
     const root = pki.issue({
       name: "sha1-root",
@@ -268,6 +301,17 @@ describe("refusals", () => {
       expect(await list()).toEqual([]);
     });
   }
+
+  test("a private key posted as the body is refused in the CA store's words", async () => {
+    const res = await postRaw(pki.root.keyPem, "application/x-pem-file");
+    expect(res.status).toBe(422);
+    expect(res.json.code).toBe("certificate_missing");
+    expect(res.json.detail).toStartWith("The request body holds a private key but no certificate");
+    expect(res.json.detail).toContain("the CA store takes CA certificates only");
+    expect(res.json.detail).not.toContain("/private_key");
+    expect(res.json.errors[0].path).toBe("/");
+    expect(await list()).toEqual([]);
+  });
 
   test("deleting an unknown certificate answers 404", async () => {
     const res = await remove("ab".repeat(32));

@@ -17,7 +17,7 @@ import type { RouteDoc } from "../../src/http/router.ts";
 import { definePlugin } from "../../src/plugin.ts";
 import { TRUST_STORE_CHANGED, anchorDependentsPoint } from "./dependents.ts";
 import { JsonInput, readPostedCertificates } from "./input.ts";
-import { nonAnchorMessage, nonAnchors, weakSignatureWarnings } from "./judge.ts";
+import { nonAnchorMessage, nonAnchors, weakKeyWarnings, weakSignatureWarnings } from "./judge.ts";
 import { migrations } from "./schema.ts";
 import {
   activePems,
@@ -154,6 +154,7 @@ export default definePlugin({
         const warnings = [
           ...(await withoutAnsweredWarnings(tx, anchors, parsed.value.warnings)),
           ...weakSignatureWarnings(anchors),
+          ...weakKeyWarnings(anchors),
         ];
         const added = await insertAnchors(tx, anchors, actor, now.toISOString());
         if (added.length > 0) {

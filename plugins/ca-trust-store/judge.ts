@@ -1,15 +1,17 @@
 /**
  * What the store adds to the toolkit's reading of posted certificates: a
  * server certificate issued by someone else is refused, and a CA signed
- * with a broken digest is added with a warning.
+ * with a broken digest or holding a weak key is added with a warning.
  *
  * @module
  */
 import {
+  MIN_RSA_BITS,
   type PkiWarning,
   type TrustAnchor,
   asCertificate,
   describeCertificate,
+  describeSpki,
   signatureAlgorithm,
 } from "../../src/pki/index.ts";
 
@@ -51,6 +53,28 @@ export function weakSignatureWarnings(anchors: TrustAnchor[]): PkiWarning[] {
       "signatures: a forged certificate could carry the same signature. It was added, as " +
       "trusting it is your call; ask its CA for one signed with SHA-256 or better.";
     warnings.push({ code: "weak_signature", message });
+  }
+  return warnings;
+}
+
+/**
+ * A `weak_key` warning for each anchor, root or not, with an RSA key under
+ * {@link MIN_RSA_BITS} bits: unlike a root's own signature, its key is what
+ * every chain through it is checked with, and such keys can be factored.
+ */
+export function weakKeyWarnings(anchors: TrustAnchor[]): PkiWarning[] {
+  const warnings: PkiWarning[] = [];
+  for (const anchor of anchors) {
+    const cert = asCertificate(anchor.der);
+    const bits = describeSpki(new Uint8Array(cert.publicKey.rawData)).rsaBits;
+    if (bits === undefined || bits >= MIN_RSA_BITS) continue;
+    const message =
+      `The certificate ${describeCertificate(cert)} has a ${bits}-bit RSA key, small enough ` +
+      "to be factored: whoever does so can sign servers that this store trusts, and clients " +
+      "at OpenSSL security level 2 or above refuse chains that use it. It was added, as " +
+      `trusting it is your call; ask its owner for one with a key of ${MIN_RSA_BITS} bits ` +
+      "or more.";
+    warnings.push({ code: "weak_key", message });
   }
   return warnings;
 }

@@ -7,15 +7,24 @@
  */
 import type { Context } from "hono";
 import * as v from "valibot";
-import { Problem, UNKNOWN_FIELD, parseInput } from "../../src/errors.ts";
-import { readBody, single } from "../../src/http/body.ts";
+import {
+  type FieldError,
+  Problem,
+  UNKNOWN_FIELD,
+  badRequest,
+  parseInput,
+} from "../../src/errors.ts";
+import { isForm, readBody } from "../../src/http/body.ts";
 import type { AppEnv } from "../../src/http/env.ts";
 import { prepareUpload } from "../../src/pki/prepare.ts";
 import type { PreparedCertificate, UploadInput } from "../../src/pki/prepare.ts";
 import type { PkiIssue } from "../../src/pki/result.ts";
 
 const MATERIAL = "must be PEM text, base64 of DER, or (in a multipart form) a file";
-const material = v.optional(v.union([v.string(), v.instance(Uint8Array)], MATERIAL));
+const file = v.union([v.string(), v.instance(Uint8Array)], MATERIAL);
+const material = v.optional(file);
+const CHAIN_FILES = "must be PEM text, base64 of DER, a file, or a list of them";
+const chainFiles = v.optional(v.union([file, v.array(file, CHAIN_FILES)], CHAIN_FILES));
 
 const FLAG = "allow_incomplete_chain must be true or false";
 const TRUE_WORDS = ["true", "True", "1"];
@@ -25,7 +34,7 @@ export const UploadFields = v.strictObject(
   {
     certificate: material,
     private_key: material,
-    chain: material,
+    chain: chainFiles,
     pkcs12: material,
     passphrase: v.optional(v.string("passphrase must be text")),
     allow_incomplete_chain: v.optional(
@@ -52,6 +61,7 @@ const TITLES: Record<string, string> = {
   key_mismatch: "Private key does not match the certificate",
   chain_incomplete: "Certificate chain is incomplete",
   chain_signature_invalid: "Certificate chain does not verify",
+  chain_invalid: "Certificate chain cannot be verified",
   certificate_expired: "Certificate has expired",
   san_missing: "Certificate has no subjectAltName",
   weak_signature: "Certificate has a weak signature",
@@ -59,6 +69,7 @@ const TITLES: Record<string, string> = {
   key_unsupported: "Key type is not supported",
   leaf_is_ca: "Certificate is a CA certificate",
   eku_missing_server_auth: "Certificate is not for server authentication",
+  key_usage_unsuitable: "Certificate's key usage does not allow a TLS server",
   key_encrypted: "Private key is encrypted",
   passphrase_required: "Passphrase is required",
   passphrase_wrong: "Passphrase is wrong",
@@ -69,14 +80,35 @@ const TITLES: Record<string, string> = {
   tls_load_failed: "Certificate cannot be served",
 };
 
-/** Reads the request body (JSON or multipart) and validates its fields. */
+/**
+ * Reads the request body (JSON or multipart) and validates its fields. A
+ * form may send several chain parts; any other field sent twice is refused,
+ * as there is no telling which one the operator meant.
+ */
 export async function readUpload(c: Context<AppEnv>): Promise<UploadRequest> {
   const body = await readBody(c, ["json", "form"]);
+  const form = isForm(c);
   const fields: Record<string, unknown> = {};
+  const repeated: FieldError[] = [];
   for (const [name, value] of Object.entries(body)) {
     // A Threat Grid-style client may send its key as a form field.
     if (name === "api_key") continue;
-    fields[name] = name === "chain" ? await joined(value) : await asInput(single(value));
+    if (form && name !== "chain" && Array.isArray(value)) {
+      const message = `was sent ${value.length} times: send it once`;
+      repeated.push({ path: `/${name}`, message });
+      continue;
+    }
+    fields[name] = name === "chain" ? await chainInput(value) : await asInput(value);
+  }
+  if (repeated.length > 0) {
+    const names = repeated.map((error) => error.path).join(", ");
+    throw badRequest(
+      "invalid_request",
+      `The form has more than one ${names} part, so it is not clear which to install: send ` +
+        "each field once (several certificates go in one file, the intermediates in chain). " +
+        "Nothing was changed.",
+      repeated,
+    );
   }
   const input = parseInput(UploadFields, fields);
   return {
@@ -94,14 +126,9 @@ async function asInput(value: unknown): Promise<unknown> {
   return value instanceof Blob ? new Uint8Array(await value.arrayBuffer()) : value;
 }
 
-/** Several chain files in one form are read as one bundle. */
-async function joined(value: unknown): Promise<unknown> {
-  if (!Array.isArray(value)) return asInput(value);
-  const parts = await Promise.all(value.map(asInput));
-  if (!parts.every((p) => typeof p === "string" || p instanceof Uint8Array)) return parts[0];
-  const bytes = parts.map((p) => (typeof p === "string" ? new TextEncoder().encode(p) : p));
-  if (bytes.every((b) => b[0] === 0x30)) return new Uint8Array(Buffer.concat(bytes));
-  return bytes.map((b) => new TextDecoder().decode(b)).join("\n");
+/** Several chain files in one form stay separate, so PEM and DER files can mix. */
+async function chainInput(value: unknown): Promise<unknown> {
+  return Array.isArray(value) ? Promise.all(value.map(asInput)) : asInput(value);
 }
 
 /** Runs the pki pipeline; throws the 422 problem when the upload is refused. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { oidsBelow, readElement } from "./der.ts";
+import { children, oidsBelow, readElement, readOid } from "./der.ts";
 
 /** Curves by OID, with the API name where the listener can serve them. */
 const CURVES: Record<string, { name: string; supported: boolean }> = {
@@ -80,4 +80,19 @@ export function describeSpki(spki: Uint8Array): KeyAlgorithm {
   } catch {
     return describeKeyDer(spki) ?? { name: "unknown", supported: false };
   }
+}
+
+const EC_PUBLIC_KEY = "1.2.840.10045.2.1";
+
+/**
+ * True when a SubjectPublicKeyInfo gives its EC curve as explicit
+ * parameters instead of a named curve's OID, which RFC 5480 §2.1.1 forbids
+ * in certificates and most clients refuse.
+ */
+export function hasExplicitEcParameters(spki: Uint8Array): boolean {
+  const top = readElement(spki);
+  const algorithm = top && children(spki, top)[0];
+  if (!algorithm || algorithm.tag !== 0x30) return false;
+  const [oid, parameters] = children(spki, algorithm);
+  return oid !== undefined && readOid(spki, oid) === EC_PUBLIC_KEY && parameters?.tag === 0x30;
 }

@@ -4,7 +4,12 @@ import { sha256Hex } from "./encoding.ts";
 import { parsePrivateKey } from "./keys.ts";
 import type { PkiIssue } from "./result.ts";
 import { fingerprintSha256 } from "./summary.ts";
-import { makeTestPki, type TestCertificate } from "./testing/openssl-pki.ts";
+import {
+  makeTestPki,
+  openssl,
+  type IssueOptions,
+  type TestCertificate,
+} from "./testing/openssl-pki.ts";
 
 const pki = makeTestPki();
 const { root, intermediate, leaf } = pki;
@@ -146,5 +151,161 @@ describe("buildChain", () => {
       keyIdentifiers: false,
     });
     expect(refused([leaf, impostor]).code).toBe("chain_signature_invalid");
+  });
+});
+
+/** What `openssl verify -purpose sslserver` says of the chain, trusting only the test root. */
+function opensslVerdict(leafCert: TestCertificate, chain: TestCertificate[]): string {
+  const untrusted = pki.write(
+    `verify-${sha256Hex(leafCert.der).slice(0, 12)}.pem`,
+    chain.map((c) => c.pem).join(""),
+  );
+  const args = ["verify", "-purpose", "sslserver", "-CAfile", root.certPath];
+  try {
+    return openssl([...args, "-untrusted", untrusted, leafCert.certPath])
+      .toString()
+      .trim();
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+describe("buildChain refuses chains that clients cannot verify (RFC 5280 §6.1.4)", () => {
+  const subCa = (name: string, extra: Partial<IssueOptions> = {}) =>
+    pki.issue({
+      name,
+      issuer: "intermediate",
+      key: "ec-p384",
+      subject: `/O=Portico Test/CN=${name}`,
+      san: null,
+      eku: null,
+      basicConstraints: "critical,CA:TRUE",
+      ...extra,
+    });
+
+  test("refuses a CA below an intermediate with pathlen:0, naming the intermediate", () => {
+    const sub = subCa("Chain Sub CA");
+    const below = pki.issue({ name: "chain-below-sub", issuer: sub });
+    expect(opensslVerdict(below, [sub, intermediate])).toContain("path length constraint exceeded");
+
+    const issue = refused([below, sub, intermediate, root]);
+    expect(issue).toMatchObject({ code: "chain_invalid", path: "/chain" });
+    expect(issue.message).toContain('"O=Portico Test, CN=Portico Test Intermediate CA"');
+    expect(issue.message).toContain("pathlen:0");
+    expect(issue.message).toContain('"O=Portico Test, CN=Chain Sub CA"');
+    expect(issue.message).toContain("path length exceeded");
+    expect(refused([below, sub, intermediate]).code).toBe("chain_invalid");
+  });
+
+  test("refuses a leaf issued by a certificate with CA:FALSE, naming that issuer", () => {
+    const notCa = pki.issue({
+      name: "chain-not-a-ca",
+      key: "ec-p384",
+      subject: "/CN=server.example.test",
+      san: "DNS:server.example.test",
+    });
+    const below = pki.issue({ name: "chain-below-not-a-ca", issuer: notCa });
+    expect(opensslVerdict(below, [notCa, intermediate])).toContain("invalid CA certificate");
+
+    const issue = refused([below, notCa, intermediate]);
+    expect(issue).toMatchObject({ code: "chain_invalid", path: "/chain" });
+    expect(issue.message).toStartWith('The issuer certificate "CN=server.example.test"');
+    expect(issue.message).toContain("is not a CA (basicConstraints CA:FALSE");
+    expect(issue.message).toContain("§4.2.1.9");
+  });
+
+  test("refuses an issuer whose keyUsage lacks keyCertSign", () => {
+    const sub = pki.issue({
+      name: "chain-no-cert-sign",
+      issuer: "root",
+      key: "ec-p384",
+      subject: "/O=Portico Test/CN=No keyCertSign CA",
+      san: null,
+      eku: null,
+      basicConstraints: "critical,CA:TRUE,pathlen:0",
+      keyUsage: "critical, digitalSignature, cRLSign",
+    });
+    const below = pki.issue({ name: "chain-below-no-cert-sign", issuer: sub });
+    expect(opensslVerdict(below, [sub])).toContain(
+      "key usage does not include certificate signing",
+    );
+
+    const issue = refused([below, sub, root]);
+    expect(issue.code).toBe("chain_invalid");
+    expect(issue.message).toContain('"O=Portico Test, CN=No keyCertSign CA"');
+    expect(issue.message).toContain("without keyCertSign (digitalSignature, cRLSign)");
+    expect(issue.message).toContain("§4.2.1.3");
+  });
+
+  test("accepts a CA below an intermediate whose pathlen allows it", () => {
+    const roomy = pki.issue({
+      name: "chain-pathlen-1",
+      issuer: "root",
+      key: "ec-p384",
+      subject: "/O=Portico Test/CN=Pathlen 1 CA",
+      san: null,
+      eku: null,
+      basicConstraints: "critical,CA:TRUE,pathlen:1",
+    });
+    const sub = pki.issue({
+      name: "chain-under-pathlen-1",
+      issuer: roomy,
+      key: "other",
+      subject: "/O=Portico Test/CN=Under Pathlen 1",
+      san: null,
+      eku: null,
+      basicConstraints: "critical,CA:TRUE,pathlen:0",
+    });
+    const below = pki.issue({ name: "chain-below-pathlen-1", issuer: sub });
+    expect(opensslVerdict(below, [sub, roomy])).toEndWith(": OK");
+    expect(served(built([below, sub, roomy, root]))).toEqual(sha(below, sub, roomy));
+  });
+
+  test("the test chain itself verifies with openssl, as the accepting tests assume", () => {
+    expect(opensslVerdict(leaf, [intermediate])).toEndWith(": OK");
+  });
+});
+
+describe("buildChain refuses certificates with critical extensions clients do not understand", () => {
+  test("refuses a leaf with an unknown critical extension, as openssl verify does", () => {
+    const odd = pki.issue({
+      name: "chain-odd-critical",
+      extensions: ["1.2.3.4 = critical,ASN1:NULL"],
+    });
+    expect(opensslVerdict(odd, [intermediate])).toContain("unhandled critical extension");
+    const issue = refused([odd, intermediate]);
+    expect(issue).toMatchObject({ code: "chain_invalid", path: "/certificate" });
+    expect(issue.message).toContain("critical extension(s) 1.2.3.4");
+  });
+
+  test("names a Certificate Transparency precertificate for what it is", () => {
+    const poison = "1.3.6.1.4.1.11129.2.4.3 = critical,ASN1:NULL";
+    const pre = pki.issue({ name: "chain-precertificate", extensions: [poison] });
+    expect(opensslVerdict(pre, [intermediate])).toContain("unhandled critical extension");
+    expect(refused([pre, intermediate]).message).toContain("precertificate (RFC 6962)");
+  });
+
+  test("refuses an intermediate with an unknown critical extension", () => {
+    const sub = pki.issue({
+      name: "chain-odd-critical-ca",
+      issuer: "root",
+      key: "ec-p384",
+      subject: "/O=Portico Test/CN=Odd Critical CA",
+      san: null,
+      eku: null,
+      basicConstraints: "critical,CA:TRUE,pathlen:0",
+      extensions: ["1.2.3.5 = critical,ASN1:NULL"],
+    });
+    const below = pki.issue({ name: "chain-below-odd-critical", issuer: sub });
+    expect(opensslVerdict(below, [sub])).toContain("unhandled critical extension");
+    const issue = refused([below, sub, root]);
+    expect(issue).toMatchObject({ code: "chain_invalid", path: "/chain" });
+    expect(issue.message).toContain('"O=Portico Test, CN=Odd Critical CA"');
+  });
+
+  test("accepts the same extension when it is not critical", () => {
+    const mild = pki.issue({ name: "chain-odd-noncritical", extensions: ["1.2.3.4 = ASN1:NULL"] });
+    expect(opensslVerdict(mild, [intermediate])).toEndWith(": OK");
+    expect(served(built([mild, intermediate]))).toEqual(sha(mild, intermediate));
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Builds the chain a TLS server must send from certificates uploaded in any
  * order: finds the leaf by its private key, links issuers by name, key
- * identifier and signature, and sets aside the root and unrelated extras.
+ * identifier and signature, checks that each issuer may issue, and sets
+ * aside the root and unrelated extras.
  *
  * @module
  */
@@ -11,6 +12,8 @@ import {
   SubjectKeyIdentifierExtension,
   type X509Certificate,
 } from "@peculiar/x509";
+import { chainConstraintIssues } from "./constraints.ts";
+import { explicitCurveIssue } from "./policy.ts";
 import { fail, ok, type PkiResult, type PkiWarning } from "./result.ts";
 import { isSignedBy } from "./signature.ts";
 import {
@@ -57,7 +60,8 @@ const MAX_DEPTH = 10;
 
 /**
  * Finds the leaf that matches the private key and builds leaf →
- * intermediates (→ root), checking every signature.
+ * intermediates (→ root), checking every signature and every issuer's
+ * basic constraints, key usage and path length.
  */
 export function buildChain(input: BuildChainInput): PkiResult<BuiltChain> {
   const warnings: PkiWarning[] = [];
@@ -117,6 +121,9 @@ export function buildChain(input: BuildChainInput): PkiResult<BuiltChain> {
     warnings.push({ code: "chain_incomplete", message });
   }
 
+  const broken = chainConstraintIssues(path, root);
+  if (broken.length > 0) return { ok: false, issues: broken };
+
   for (const cert of unique) {
     if (path.includes(cert) || cert === root) continue;
     warnings.push({
@@ -171,6 +178,10 @@ function pickLeaf(certs: X509Certificate[], keySpkiSha256: string): X509Certific
 
 function keyMismatch(certs: X509Certificate[], keySpkiSha256: string): PkiResult<never> {
   const shown = certs.find((cert) => !isCa(cert)) ?? certs[0];
+  // The key was read in its named-curve form, so a certificate spelling the
+  // curve out cannot match it byte for byte; that, not the key, is the fault.
+  const explicit = explicitCurveIssue(shown, "certificate", "/certificate");
+  if (explicit) return { ok: false, issues: [explicit] };
   return fail(
     "key_mismatch",
     "The private key does not belong to the certificate: the key's " +

@@ -6,7 +6,7 @@ import { makeTestPki, openssl } from "./testing/openssl-pki.ts";
 
 const pki = makeTestPki();
 const leafKey = pki.leaf.keyPath;
-const text = (args: string[]) => openssl(args).toString();
+const text = (args: string[], input?: string) => openssl(args, { input }).toString();
 
 function parsed(input: string | Uint8Array, passphrase?: string): ParsedPrivateKey {
   const result = parsePrivateKey(input, { passphrase });
@@ -41,6 +41,19 @@ describe("parsePrivateKey: formats", () => {
     expect(key.pkcs8Pem).toStartWith("-----BEGIN PRIVATE KEY-----");
   });
 
+  test("reads an EC key with explicit curve parameters as the same key on its named curve", () => {
+    const explicit = pki.key("ec-p256-explicit");
+    const file = text(["ec", "-in", explicit, "-param_enc", "explicit"]);
+    expect(text(["ec", "-in", explicit, "-noout", "-text"])).toContain("Field Type: prime-field");
+    const named = text(["ec", "-in", explicit, "-param_enc", "named_curve"]);
+    const key = parsed(file);
+    expect(key.algorithm).toBe("ecdsa-p256");
+    expect(key.spkiSha256).toBe(parsed(named).spkiSha256);
+    const stored = text(["pkey", "-noout", "-text"], key.pkcs8Pem);
+    expect(stored).toContain("ASN1 OID: prime256v1");
+    expect(stored).not.toContain("Field Type");
+  });
+
   test("names P-384 keys ecdsa-p384", () => {
     expect(parsed(text(["pkey", "-in", pki.key("ec-p384")])).algorithm).toBe("ecdsa-p384");
   });
@@ -57,6 +70,15 @@ describe("parsePrivateKey: formats", () => {
 
   test("accepts CRLF line endings and trailing whitespace in a key", () => {
     expect(parsed(pki.leaf.keyPem.replace(/\n/g, " \t\r\n")).spkiSha256).toBe(reference.spkiSha256);
+  });
+
+  test("accepts keys whose line breaks were lost in a paste, headers included", () => {
+    expect(parsed(pki.leaf.keyPem.replace(/\n/g, " ")).spkiSha256).toBe(reference.spkiSha256);
+    expect(parsed(pki.leaf.keyPem.replace(/\n/g, "\\n")).spkiSha256).toBe(reference.spkiSha256);
+    const legacy = text(["rsa", "-in", leafKey, "-traditional", "-aes256", "-passout", "pass:x"]);
+    expect(legacy).toContain("DEK-Info: AES-256-CBC,");
+    expect(parsed(legacy.replace(/\n/g, " "), "x").spkiSha256).toBe(reference.spkiSha256);
+    expect(parsed(legacy.replace(/\n/g, "\\n"), "x").spkiSha256).toBe(reference.spkiSha256);
   });
 
   test("accepts Ed25519, which the listener can serve, with a client-support warning", () => {
@@ -133,6 +155,32 @@ describe("parsePrivateKey: encrypted keys (C9)", () => {
     expect(refused(new Uint8Array(der)).code).toBe("key_encrypted");
     expect(parsed(new Uint8Array(der), "s3cret").spkiSha256).toBe(reference.spkiSha256);
   });
+
+  test("opens a PKCS#8 key encrypted with an empty passphrase when one is given", () => {
+    const pem = text(["pkcs8", "-topk8", "-in", leafKey, "-passout", "pass:"]);
+    expect(pem).toStartWith("-----BEGIN ENCRYPTED PRIVATE KEY-----");
+    expect(parsed(pem, "").spkiSha256).toBe(reference.spkiSha256);
+    const der = openssl([
+      "pkcs8",
+      "-topk8",
+      "-in",
+      leafKey,
+      "-outform",
+      "DER",
+      "-passout",
+      "pass:",
+    ]);
+    expect(parsed(new Uint8Array(der), "").spkiSha256).toBe(reference.spkiSha256);
+    expect(refused(pem)).toMatchObject({ code: "key_encrypted", path: "/private_key" });
+    expect(refused(pem, "x").code).toBe("passphrase_wrong");
+  });
+
+  test("says an empty passphrase does not open a key that has a real one", () => {
+    const pem = text(["pkcs8", "-topk8", "-in", leafKey, "-passout", "pass:s3cret"]);
+    const issue = refused(pem, "");
+    expect(issue.code).toBe("key_encrypted");
+    expect(issue.message).toContain("the empty passphrase given does not open it");
+  });
 });
 
 describe("parsePrivateKey: refused keys", () => {
@@ -158,6 +206,20 @@ describe("parsePrivateKey: refused keys", () => {
 
   test("accepts the same key pasted twice", () => {
     expect(parsed(pki.leaf.keyPem + pki.leaf.keyPem).spkiSha256).toBe(reference.spkiSha256);
+  });
+
+  test("accepts one key sent both as PKCS#1 and as PKCS#8", () => {
+    const pkcs1 = text(["pkey", "-in", leafKey, "-traditional"]);
+    expect(parsed(pkcs1 + pki.leaf.keyPem).spkiSha256).toBe(reference.spkiSha256);
+    const encrypted = text(["pkcs8", "-topk8", "-in", leafKey, "-passout", "pass:s3cret"]);
+    expect(parsed(pkcs1 + encrypted, "s3cret").spkiSha256).toBe(reference.spkiSha256);
+  });
+
+  test("does not call keys different when one of them cannot be opened", () => {
+    const encrypted = text(["pkcs8", "-topk8", "-in", leafKey, "-passout", "pass:s3cret"]);
+    const issue = refused(pki.leaf.keyPem + encrypted);
+    expect(issue.code).toBe("multiple_private_keys");
+    expect(issue.message).toContain("holds 2 private keys (PRIVATE KEY, ENCRYPTED PRIVATE KEY)");
   });
 
   test("names a certificate given instead of a key", () => {

@@ -15,6 +15,7 @@ import {
   isPrivateKeyLabel,
   looksLikePrivateKey,
   scanPem,
+  type PemBlock,
 } from "./pem.ts";
 import { fail, ok, type PkiResult, type PkiWarning } from "./result.ts";
 
@@ -58,10 +59,10 @@ export function parsePrivateKey(
   options: ParsePrivateKeyOptions = {},
 ): PkiResult<ParsedPrivateKey> {
   const path = options.path ?? "/private_key";
-  const source = locateKey(input, path);
+  const source = locateKey(input, path, options.passphrase);
   if (!source.ok) return source;
   const { encrypted } = source.value;
-  const passphrase = options.passphrase === "" ? undefined : options.passphrase;
+  const { passphrase } = options;
 
   if (encrypted && passphrase === undefined) {
     return fail(
@@ -72,8 +73,17 @@ export function parsePrivateKey(
     );
   }
 
+  // An empty passphrase is tried: `openssl pkcs8 -topk8 -passout pass:` makes such keys.
   const loaded = load(source.value, encrypted ? passphrase : undefined);
   if (!loaded) {
+    if (encrypted && passphrase === "") {
+      return fail(
+        "key_encrypted",
+        `The ${path} is encrypted and the empty passphrase given does not ` +
+          "open it: send its passphrase in /passphrase, or upload the key unencrypted.",
+        path,
+      );
+    }
     if (encrypted) {
       return fail(
         "passphrase_wrong",
@@ -94,8 +104,8 @@ export function parsePrivateKey(
   return normalize(loaded, path);
 }
 
-function normalize(key: KeyObject, path: string): PkiResult<ParsedPrivateKey> {
-  const algorithm = describeKey(key);
+function normalize(loaded: KeyObject, path: string): PkiResult<ParsedPrivateKey> {
+  const algorithm = describeKey(loaded);
   if (algorithm.rsaBits !== undefined && algorithm.rsaBits < MIN_RSA_BITS) {
     return fail(
       "weak_key",
@@ -104,7 +114,16 @@ function normalize(key: KeyObject, path: string): PkiResult<ParsedPrivateKey> {
       path,
     );
   }
+  if (loaded.asymmetricKeyType === "ec" && !loaded.asymmetricKeyDetails?.namedCurve) {
+    return fail(
+      "key_unsupported",
+      `The ${path} is an EC key with explicit curve parameters that match no named ` +
+        "curve, which clients refuse (RFC 5480 §2.1.1): make a new key on P-256 or P-384.",
+      path,
+    );
+  }
   if (!algorithm.supported) return unsupported(algorithm.name, path);
+  const key = loaded.asymmetricKeyType === "ec" ? withNamedCurve(loaded) : loaded;
 
   const warnings: PkiWarning[] = [];
   if (algorithm.name === "ed25519") {
@@ -123,6 +142,15 @@ function normalize(key: KeyObject, path: string): PkiResult<ParsedPrivateKey> {
     algorithm: algorithm.name,
     warnings,
   });
+}
+
+/**
+ * The same EC key written with its curve's name: a key made with
+ * `-param_enc explicit` spells the curve out, and would give a public key
+ * that matches no certificate issued for the named form (RFC 5480 §2.1.1).
+ */
+function withNamedCurve(key: KeyObject): KeyObject {
+  return createPrivateKey({ key: key.export({ format: "jwk" }), format: "jwk" });
 }
 
 function unsupported(name: string, path: string): PkiResult<never> {
@@ -153,7 +181,21 @@ function load(source: KeySource, passphrase: string | undefined): KeyObject | un
   return undefined;
 }
 
-function locateKey(input: string | Uint8Array, path: string): PkiResult<KeySource> {
+/** SHA-256 of the key's public key, or undefined when it cannot be opened. */
+function publicKeyOf(block: PemBlock, passphrase: string | undefined): string | undefined {
+  try {
+    const key = createPrivateKey({ key: blockToPem(block), format: "pem", passphrase });
+    return sha256Hex(createPublicKey(key).export({ type: "spki", format: "der" }));
+  } catch {
+    return undefined;
+  }
+}
+
+function locateKey(
+  input: string | Uint8Array,
+  path: string,
+  passphrase: string | undefined,
+): PkiResult<KeySource> {
   const raw = classifyInput(input);
   switch (raw.kind) {
     case "empty":
@@ -189,19 +231,26 @@ function locateKey(input: string | Uint8Array, path: string): PkiResult<KeySourc
       }
       return ok({ format: "der", der: raw.der, encrypted: isEncryptedPkcs8(raw.der) });
     case "pem":
-      return locatePemKey(raw.text, path);
+      return locatePemKey(raw.text, path, passphrase);
   }
 }
 
-function locatePemKey(text: string, path: string): PkiResult<KeySource> {
+function locatePemKey(
+  text: string,
+  path: string,
+  passphrase: string | undefined,
+): PkiResult<KeySource> {
   const { blocks, truncated } = scanPem(text);
   const keys = blocks.filter((block) => isPrivateKeyLabel(block.label));
   const distinct = [...new Map(keys.map((block) => [block.body, block])).values()];
 
-  if (distinct.length > 1) {
+  // One key in two encodings (PKCS#1 and PKCS#8, say) is still one key.
+  const identities = new Set(distinct.map((block) => publicKeyOf(block, passphrase)));
+  if (distinct.length > 1 && (identities.size > 1 || identities.has(undefined))) {
+    const known = !identities.has(undefined);
     return fail(
       "multiple_private_keys",
-      `The ${path} field holds ${distinct.length} different ` +
+      `The ${path} field holds ${distinct.length} ${known ? "different " : ""}` +
         `private keys (${distinct.map((block) => block.label).join(", ")}); send only the key ` +
         "that belongs to the certificate.",
       path,

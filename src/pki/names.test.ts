@@ -65,6 +65,12 @@ describe("matchesPattern (RFC 6125)", () => {
     expect(matchesPattern("*.*.example.test", "a.b.example.test")).toBe(false);
   });
 
+  test("never matches a certificate name that ends in a dot, as OpenSSL does not", () => {
+    expect(matchesPattern("appliance.example.test.", "appliance.example.test")).toBe(false);
+    expect(matchesPattern("*.example.test.", "x.example.test")).toBe(false);
+    expect(matchesPattern("appliance.example.test", "appliance.example.test")).toBe(true);
+  });
+
   test("compares case-insensitively and in IDNA form", () => {
     expect(matchesPattern("Appliance.EXAMPLE.test", "appliance.example.test")).toBe(true);
     expect(matchesPattern("*.bücher.example", "www.xn--bcher-kva.example")).toBe(true);

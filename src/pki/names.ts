@@ -104,10 +104,13 @@ export function matchesHostname(cert: X509Certificate, hostname: string): boolea
 
 /**
  * Matches one DNS name pattern from a certificate against a normalised
- * hostname. Exported for tests and for explaining mismatches.
+ * hostname. Exported for tests and for explaining mismatches. A pattern
+ * ending in a dot never matches: OpenSSL (so Python's ssl and curl) takes
+ * the dot as part of the name, although it ignores one on the hostname.
  */
 export function matchesPattern(pattern: string, hostname: string): boolean {
-  const labels = pattern.toLowerCase().replace(/\.$/, "").split(".");
+  if (pattern.endsWith(".")) return false;
+  const labels = pattern.toLowerCase().split(".");
   if (labels[0] !== "*") {
     const ascii = domainToASCII(labels.join("."));
     return ascii !== "" && ascii === hostname;

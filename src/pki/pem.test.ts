@@ -7,7 +7,7 @@ const pki = makeTestPki();
 const leafSha = sha256Hex(pki.leaf.der);
 
 function fingerprints(input: string | Uint8Array, path?: string): string[] {
-  const result = decodeCertificates(input, path);
+  const result = decodeCertificates(input, { path });
   if (!result.ok) throw new Error(JSON.stringify(result.issues));
   return result.value.map(sha256Hex);
 }
@@ -27,6 +27,21 @@ describe("decodeCertificates: PEM text as operators paste it", () => {
   test("accepts trailing spaces and tabs on every line (C5)", () => {
     expect(fingerprints(pki.leaf.pem.replace(/\n/g, " \t  \n"))).toEqual([leafSha]);
   });
+
+  const flattened = {
+    "spaces for line breaks": (pem: string) => pem.replace(/\n/g, " "),
+    "literal \\n sequences": (pem: string) => pem.replace(/\n/g, "\\n"),
+    "literal \\r\\n sequences": (pem: string) => pem.replace(/\n/g, "\\r\\n"),
+    "no line breaks at all": (pem: string) => pem.replace(/\n/g, ""),
+  };
+
+  for (const [kind, flatten] of Object.entries(flattened)) {
+    test(`accepts PEM whose line breaks were lost in a paste: ${kind}`, () => {
+      const text = flatten(pki.leaf.pem + pki.intermediate.pem);
+      expect(text).not.toContain("\n");
+      expect(fingerprints(text)).toEqual([leafSha, sha256Hex(pki.intermediate.der)]);
+    });
+  }
 
   test("accepts a UTF-8 byte-order mark and a UTF-16 file", () => {
     expect(fingerprints("\uFEFF" + pki.leaf.pem)).toEqual([leafSha]);
@@ -151,7 +166,7 @@ describe("decodeCertificates: the wrong thing in the certificate field", () => {
 
   test("refuses empty input and free text with the field path", () => {
     expect(issueOf("  \n").code).toBe("certificate_missing");
-    const issue = decodeCertificates("hello, this is my cert", "/chain");
+    const issue = decodeCertificates("hello, this is my cert", { path: "/chain" });
     expect(issue.ok ? undefined : issue.issues[0]).toMatchObject({
       code: "certificate_invalid",
       path: "/chain",

@@ -53,13 +53,44 @@ export function normalizedLines(text: string): string[] {
     .map((line) => line.trim());
 }
 
-/** Finds every PEM block in a text; text between blocks is ignored. */
+/**
+ * Puts back the line breaks of PEM pasted through a single-line field: the
+ * breaks became spaces, or were escaped as a literal `\n`. Neither a
+ * backslash nor a space can be part of base64, so each escape is a break,
+ * and every BEGIN and END line is given a line of its own.
+ */
+function restoreLineBreaks(text: string): string {
+  return text
+    .replace(/\\+r\\+n|\\+[nr]/g, "\n")
+    .replace(/-----(?:BEGIN|END) [A-Z0-9 #]+-----/g, "\n$&\n");
+}
+
+/**
+ * Reads RFC 1421 headers (`Proc-Type: 4,ENCRYPTED`) off the start of a
+ * line into `headers`; returns what follows them. Values hold no spaces,
+ * so headers flattened onto one line with the body come apart too.
+ */
+function takeHeaders(line: string, headers: Record<string, string>): string {
+  let rest = line;
+  for (let header = HEADER.exec(rest); header; header = HEADER.exec(rest)) {
+    headers[header[1]] = header[2];
+    rest = header[3];
+  }
+  return rest;
+}
+
+const HEADER = /^([A-Za-z][A-Za-z-]*):\s*(\S*)\s*(.*)$/;
+
+/**
+ * Finds every PEM block in a text; text between blocks is ignored. Line
+ * breaks lost in a paste (spaces or literal `\n` instead) are put back.
+ */
 export function scanPem(text: string): PemScan {
   const blocks: PemBlock[] = [];
   const truncated: string[] = [];
   let open: { label: string; headers: Record<string, string>; body: string[] } | undefined;
 
-  for (const line of normalizedLines(text)) {
+  for (const line of normalizedLines(restoreLineBreaks(text))) {
     const begin = /^-----BEGIN ([A-Z0-9 #]+)-----$/.exec(line);
     if (begin) {
       if (open) truncated.push(open.label);
@@ -77,12 +108,20 @@ export function scanPem(text: string): PemScan {
       open = undefined;
       continue;
     }
-    const header = /^([A-Za-z-]+):\s*(.*)$/.exec(line);
-    if (header && open.body.length === 0) open.headers[header[1]] = header[2];
-    else if (line !== "") open.body.push(line.replace(/\s+/g, ""));
+    const body = open.body.length === 0 ? takeHeaders(line, open.headers) : line;
+    if (body !== "") open.body.push(body.replace(/\s+/g, ""));
   }
   if (open) truncated.push(open.label);
   return { blocks, truncated };
+}
+
+/** Labels of the private-key PEM blocks in a field (none for DER or other input). */
+export function privateKeyLabels(input: string | Uint8Array): string[] {
+  const raw = classifyInput(input);
+  if (raw.kind !== "pem") return [];
+  return scanPem(raw.text)
+    .blocks.map((block) => block.label)
+    .filter(isPrivateKeyLabel);
 }
 
 /** Rebuilds a block as clean PEM text (LF, 64 columns, headers kept). */
@@ -139,23 +178,51 @@ export function classifyInput(input: string | Uint8Array): RawInput {
 
 const HOW_TO_SEND = "send PEM text, base64 of the DER bytes, or upload the file itself";
 
+/** Where certificates come from, so that refusals name it in the operator's terms. */
+export interface CertificateSource {
+  /** JSON pointer named in issues. Default is `/certificate`. */
+  path?: string;
+  /** How sentences name the input. Default is `the <path> field`. */
+  name?: string;
+  /**
+   * What to tell an operator who sent a private key instead. Default is the
+   * upload's: put the key in /private_key and the certificate here.
+   */
+  keyAdvice?: string;
+}
+
+/** A {@link CertificateSource} with its defaults filled in. */
+interface Source {
+  path: string;
+  /** Starts with a capital, for the start of a sentence. */
+  name: string;
+  keyAdvice: string;
+}
+
 /**
  * Extracts every certificate from a certificate field (PEM block, bundle,
  * PKCS#7, DER bytes or base64 DER) as DER. Private-key blocks are ignored
- * here; see `extractPrivateKey`.
+ * here; see `parsePrivateKey` and `privateKeyLabels`.
  */
 export function decodeCertificates(
   input: string | Uint8Array,
-  path = "/certificate",
+  from: CertificateSource = {},
 ): PkiResult<Uint8Array[]> {
+  const path = from.path ?? "/certificate";
+  const name = from.name ?? `the ${path} field`;
+  const source: Source = {
+    path,
+    name: name.charAt(0).toUpperCase() + name.slice(1),
+    keyAdvice: from.keyAdvice ?? "put the key in /private_key and the certificate here",
+  };
   const raw = classifyInput(input);
   switch (raw.kind) {
     case "empty":
-      return fail("certificate_missing", `The ${path} field is empty: ${HOW_TO_SEND}.`, path);
+      return fail("certificate_missing", `${source.name} is empty: ${HOW_TO_SEND}.`, path);
     case "garbled":
       return fail(
         "der_garbled",
-        `The ${path} field holds binary data that is not readable as ` +
+        `${source.name} holds binary data that is not readable as ` +
           "DER: a binary DER (.cer/.der) file was probably pasted or decoded as text, which " +
           "damages it. Upload the DER file as a file, send it as base64, or convert it to PEM " +
           "with `openssl x509 -inform DER -in cert.cer -out cert.pem`.",
@@ -164,28 +231,27 @@ export function decodeCertificates(
     case "unknown":
       return fail(
         "certificate_invalid",
-        `The ${path} field is neither PEM (no "-----BEGIN ` +
+        `${source.name} is neither PEM (no "-----BEGIN ` +
           `CERTIFICATE-----" line) nor base64 of DER: ${HOW_TO_SEND}.`,
         path,
       );
     case "der":
-      return decodeDerCertificates(raw.der, raw.from, path);
+      return decodeDerCertificates(raw.der, raw.from, source);
     case "pem":
-      return decodePemCertificates(raw.text, path);
+      return decodePemCertificates(raw.text, source);
   }
 }
 
 function decodeDerCertificates(
   der: Uint8Array,
   from: "bytes" | "base64" | "text",
-  path: string,
+  { path, name, keyAdvice }: Source,
 ): PkiResult<Uint8Array[]> {
   const source = from === "base64" ? "base64 DER" : "binary DER";
   if (isSingleSequence(der) && looksLikePrivateKey(der)) {
     return fail(
       "certificate_missing",
-      `The ${path} field holds ${source} that is a private ` +
-        "key, not a certificate: put the key in /private_key and the certificate here.",
+      `${name} holds ${source} that is a private key, not a certificate: ${keyAdvice}.`,
       path,
     );
   }
@@ -197,7 +263,7 @@ function decodeDerCertificates(
       const what = offset === 0 ? "is not valid DER" : `has trailing bytes at offset ${offset}`;
       return fail(
         "certificate_invalid",
-        `The ${path} field was read as ${source} but ${what} ` +
+        `${name} was read as ${source} but ${what} ` +
           "(the file may be truncated or not a certificate); re-export the certificate as DER " +
           "or PEM.",
         path,
@@ -208,7 +274,7 @@ function decodeDerCertificates(
     if (!certs) {
       return fail(
         "certificate_invalid",
-        `The ${path} field was read as ${source} but the DER ` +
+        `${name} was read as ${source} but the DER ` +
           "structure is not an X.509 certificate or a PKCS#7 certificate bundle; re-export the " +
           "certificate as DER or PEM.",
         path,
@@ -220,7 +286,10 @@ function decodeDerCertificates(
   return ok(found);
 }
 
-function decodePemCertificates(text: string, path: string): PkiResult<Uint8Array[]> {
+function decodePemCertificates(
+  text: string,
+  { path, name, keyAdvice }: Source,
+): PkiResult<Uint8Array[]> {
   const { blocks, truncated } = scanPem(text);
   const found: Uint8Array[] = [];
   for (const [index, block] of blocks.entries()) {
@@ -232,7 +301,7 @@ function decodePemCertificates(text: string, path: string): PkiResult<Uint8Array
     if (!certs) {
       return fail(
         "certificate_invalid",
-        `PEM block ${index + 1} (${block.label}) in ${path} ` +
+        `PEM block ${index + 1} (${block.label}) in ${lowerFirst(name)} ` +
           "is damaged: its base64 body does not decode to a certificate. Copy the block again " +
           "from the original file, including every line.",
         path,
@@ -245,7 +314,7 @@ function decodePemCertificates(text: string, path: string): PkiResult<Uint8Array
   if (truncated.length > 0) {
     return fail(
       "pem_truncated",
-      `The ${path} field has a "-----BEGIN ${truncated[0]}-----" ` +
+      `${name} has a "-----BEGIN ${truncated[0]}-----" ` +
         "line without its matching END line: the paste was cut off. Copy the whole block.",
       path,
     );
@@ -254,15 +323,14 @@ function decodePemCertificates(text: string, path: string): PkiResult<Uint8Array
   if (labels.some(isPrivateKeyLabel)) {
     return fail(
       "certificate_missing",
-      `The ${path} field holds a private key but no ` +
-        "certificate: put the key in /private_key and the certificate here.",
+      `${name} holds a private key but no certificate: ${keyAdvice}.`,
       path,
     );
   }
   if (labels.some((label) => REQUEST_LABELS.has(label))) {
     return fail(
       "certificate_missing",
-      `The ${path} field holds a certificate signing request ` +
+      `${name} holds a certificate signing request ` +
         "(CSR), not a certificate: upload the certificate your CA issued for that request.",
       path,
     );
@@ -270,9 +338,13 @@ function decodePemCertificates(text: string, path: string): PkiResult<Uint8Array
   const seen = labels.length > 0 ? ` (found: ${labels.join(", ")})` : "";
   return fail(
     "certificate_missing",
-    `The ${path} field has no "-----BEGIN CERTIFICATE-----" ` + `block${seen}: ${HOW_TO_SEND}.`,
+    `${name} has no "-----BEGIN CERTIFICATE-----" block${seen}: ${HOW_TO_SEND}.`,
     path,
   );
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 function parseCertificate(der: Uint8Array): Uint8Array[] | undefined {

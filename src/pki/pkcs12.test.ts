@@ -54,6 +54,21 @@ describe("readPkcs12", () => {
     });
   }
 
+  for (const [name, extra] of [
+    ["modern AES (OpenSSL 3 default)", []],
+    ["legacy RC2/3DES (-legacy)", ["-legacy"]],
+  ] as const) {
+    test(`opens a ${name} file whose passphrase is not ASCII, and refuses a near miss`, () => {
+      const bytes = exportP12([...extra, "-passout", "pass:pässwörd €"]);
+      const result = readPkcs12(bytes, "pässwörd €");
+      if (!result.ok) throw new Error(JSON.stringify(result.issues));
+      expect(result.value.privateKey.spkiSha256).toBe(leafKeySpki);
+      expect(result.value.certificates.map(sha256Hex)).toContain(sha256Hex(pki.leaf.der));
+      const wrong = readPkcs12(bytes, "passwörd €");
+      expect(wrong.ok ? undefined : wrong.issues[0].code).toBe("passphrase_wrong");
+    });
+  }
+
   test("asks for the passphrase when none is given", () => {
     const result = readPkcs12(files["modern AES (OpenSSL 3 default)"]);
     expect(result.ok ? undefined : result.issues[0].code).toBe("passphrase_required");

@@ -104,23 +104,38 @@ export function readPkcs12(
   return ok({ certificates, privateKey: privateKey.value });
 }
 
+type GetCipher = (oid: string, params: unknown, password: string) => unknown;
+
 /**
  * node-forge decodes bags into its own objects, which cannot hold EC keys
  * and would re-encode certificates (changing nothing, one hopes, but the
  * fingerprint must be the original's). Making its decoders fail leaves each
  * bag's exact ASN.1, which forge then keeps as `bag.asn1`.
+ *
+ * The passphrase reaches the MAC and legacy PBE keys as a BMPString (RFC
+ * 7292 Appendix B.1), which forge builds from the text itself, but reaches
+ * PBES2 (RFC 8018, OpenSSL 3's default) as octets, which forge takes one per
+ * character: OpenSSL gives PBKDF2 the passphrase's UTF-8 bytes, so forge is
+ * handed those.
  */
 function open(
   bytes: Uint8Array,
   passphrase: string,
 ): forge.pkcs12.Pkcs12Pfx | "password" | "invalid" {
   const pki = forge.pki as unknown as Record<string, unknown>;
-  const saved = { cert: pki.certificateFromAsn1, key: pki.privateKeyFromAsn1 };
+  const pbe = (forge.pki as unknown as { pbe: { getCipherForPBES2: GetCipher } }).pbe;
+  const saved = {
+    cert: pki.certificateFromAsn1,
+    key: pki.privateKeyFromAsn1,
+    pbes2: pbe.getCipherForPBES2,
+  };
   const refuse = () => {
     throw new Error("kept as ASN.1");
   };
   pki.certificateFromAsn1 = refuse;
   pki.privateKeyFromAsn1 = refuse;
+  pbe.getCipherForPBES2 = (oid, params, password) =>
+    saved.pbes2(oid, params, forge.util.encodeUtf8(password));
   try {
     const asn1 = forge.asn1.fromDer(
       forge.util.createBuffer(Buffer.from(bytes).toString("binary")),
@@ -132,5 +147,6 @@ function open(
   } finally {
     pki.certificateFromAsn1 = saved.cert;
     pki.privateKeyFromAsn1 = saved.key;
+    pbe.getCipherForPBES2 = saved.pbes2;
   }
 }

@@ -2,7 +2,12 @@ import { describe, expect, test } from "bun:test";
 import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import { evaluateServerCertificate, type PolicyOutcome } from "./policy.ts";
-import { makeTestPki, type IssueOptions, type TestCertificate } from "./testing/openssl-pki.ts";
+import {
+  makeTestPki,
+  openssl,
+  type IssueOptions,
+  type TestCertificate,
+} from "./testing/openssl-pki.ts";
 
 const pki = makeTestPki();
 const cert = (c: TestCertificate) => new X509Certificate(c.der as Uint8Array<ArrayBuffer>);
@@ -107,11 +112,84 @@ describe("evaluateServerCertificate", () => {
     expect(codes(evaluate(none)).issues).toEqual([]);
   });
 
+  test("refuses a leaf whose only extendedKeyUsage is anyExtendedKeyUsage, as OpenSSL does", () => {
+    const any = variant({ name: "policy-any-eku", eku: "anyExtendedKeyUsage" });
+    const outcome = evaluate(any);
+    expect(codes(outcome).issues).toEqual(["eku_missing_server_auth"]);
+    expect(outcome.issues[0].message).toContain("(anyExtendedKeyUsage)");
+    expect(outcome.issues[0].message).toContain("alone is refused");
+    const both = variant({ name: "policy-any-and-server", eku: "serverAuth, anyExtendedKeyUsage" });
+    expect(codes(evaluate(both)).issues).toEqual([]);
+  });
+
+  test("refuses an intermediate whose extendedKeyUsage lacks serverAuth", () => {
+    const ca = variant({
+      name: "policy-ca-client-eku",
+      issuer: "root",
+      key: "ec-p384",
+      subject: "/CN=Client Auth Only CA",
+      san: null,
+      eku: "clientAuth",
+      basicConstraints: "critical,CA:TRUE,pathlen:0",
+    });
+    const below = variant({ name: "policy-below-client-ca", issuer: ca });
+    const outcome = evaluate(below, { chain: [ca] });
+    expect(outcome.issues.map((i) => [i.code, i.path])).toEqual([
+      ["eku_missing_server_auth", "/chain"],
+    ]);
+    expect(outcome.issues[0].message).toContain(
+      'intermediate certificate "CN=Client Auth Only CA"',
+    );
+  });
+
+  for (const [kind, key, keyUsage] of [
+    ["an RSA leaf with keyEncipherment only", "leaf", "critical, keyEncipherment"],
+    ["an RSA leaf with cRLSign only", "leaf", "cRLSign"],
+    ["an EC leaf with keyAgreement only", "ec-p256", "critical, keyAgreement"],
+  ] as const) {
+    test(`refuses ${kind}: TLS servers need digitalSignature`, () => {
+      const name = `policy-ku-${kind.replace(/\W+/g, "-")}`;
+      const outcome = evaluate(variant({ name, key, keyUsage }));
+      expect(outcome.issues.map((i) => [i.code, i.path])).toEqual([
+        ["key_usage_unsuitable", "/certificate"],
+      ]);
+      expect(outcome.issues[0].message).toContain("without digitalSignature");
+    });
+  }
+
+  test("accepts keyUsage digitalSignature with keyEncipherment, and no keyUsage at all", () => {
+    const both = variant({
+      name: "policy-ku-sign-encipher",
+      keyUsage: "critical, digitalSignature, keyEncipherment",
+    });
+    expect(codes(evaluate(both)).issues).toEqual([]);
+    expect(codes(evaluate(pki.leaf)).issues).toEqual([]);
+  });
+
   test("warns when the certificate does not name the hostname, listing its names", () => {
     const outcome = evaluate(pki.leaf, { hostname: "other.example.test" });
     expect(codes(outcome)).toEqual({ issues: [], warnings: ["hostname_mismatch"] });
     expect(outcome.warnings[0].message).toContain("other.example.test");
     expect(outcome.warnings[0].message).toContain(pki.hostname);
+  });
+
+  test("warns of a hostname mismatch for a SAN with a trailing dot, as OpenSSL refuses it", () => {
+    const dotted = variant({ name: "policy-trailing-dot", san: `DNS:${pki.hostname}.` });
+    const verdict = (cert: TestCertificate) => {
+      const trust = ["-CAfile", pki.root.certPath, "-untrusted", pki.intermediate.certPath];
+      try {
+        return openssl(["verify", "-verify_hostname", pki.hostname, ...trust, cert.certPath])
+          .toString()
+          .trim();
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(verdict(pki.leaf)).toEndWith(": OK");
+    expect(verdict(dotted)).toContain("hostname mismatch");
+    const outcome = evaluate(dotted, { hostname: pki.hostname });
+    expect(codes(outcome)).toEqual({ issues: [], warnings: ["hostname_mismatch"] });
+    expect(outcome.warnings[0].message).toContain(`ending in a dot (${pki.hostname}.)`);
   });
 
   test("warns about a validity over 825 days", () => {

@@ -5,17 +5,14 @@
  * @module
  */
 import "reflect-metadata";
-import {
-  BasicConstraintsExtension,
-  ExtendedKeyUsageExtension,
-  type X509Certificate,
-} from "@peculiar/x509";
-import { describeSpki } from "./algorithms.ts";
+import { BasicConstraintsExtension, type X509Certificate } from "@peculiar/x509";
+import { describeSpki, hasExplicitEcParameters } from "./algorithms.ts";
 import { MIN_RSA_BITS } from "./keys.ts";
 import { certificateNames, matchesHostname } from "./names.ts";
 import type { PkiIssue, PkiWarning } from "./result.ts";
 import { signatureAlgorithm } from "./signature.ts";
 import { derOf, describeCertificate } from "./summary.ts";
+import { keyUsageIssue, serverAuthIssue } from "./usage.ts";
 
 /** Input of {@link evaluateServerCertificate}. */
 export interface ServerCertificateInput {
@@ -37,13 +34,12 @@ export interface PolicyOutcome {
 /** CA/Browser Forum baseline requirements' historic limit, which many clients enforce. */
 export const MAX_VALIDITY_DAYS = 825;
 
-const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
-const ANY_EXTENDED_KEY_USAGE = "2.5.29.37.0";
 const DAY = 86_400_000;
 
 /**
  * Checks a leaf and its intermediates: validity dates, signature and key
- * strength, subjectAltName, basic constraints, extended key usage, hostname.
+ * strength, extended key usage, and the leaf's subjectAltName, basic
+ * constraints, key usage and hostname.
  */
 export function evaluateServerCertificate(input: ServerCertificateInput): PolicyOutcome {
   const { leaf, chain } = input;
@@ -80,6 +76,10 @@ export function evaluateServerCertificate(input: ServerCertificateInput): Policy
           `${signature.name}, which clients reject as forgeable: have it reissued with SHA-256.`,
       });
     }
+    const serverAuth = serverAuthIssue(cert, role, at);
+    if (serverAuth) issues.push(serverAuth);
+    const explicit = explicitCurveIssue(cert, role, at);
+    if (explicit) issues.push(explicit);
     const key = describeSpki(new Uint8Array(cert.publicKey.rawData));
     if (key.rsaBits !== undefined && key.rsaBits < MIN_RSA_BITS) {
       issues.push({
@@ -103,7 +103,9 @@ export function evaluateServerCertificate(input: ServerCertificateInput): Policy
         "subject CN. Reissue it with the hostname in subjectAltName.",
     });
   }
+  const keyUsage = keyUsageIssue(leaf, path);
   if (leaf.getExtension(BasicConstraintsExtension)?.ca) {
+    // A CA's keyUsage is for signing certificates; the remedy is the server certificate.
     issues.push({
       code: "leaf_is_ca",
       path,
@@ -112,17 +114,8 @@ export function evaluateServerCertificate(input: ServerCertificateInput): Policy
         `${describeCertificate(leaf)} is a CA certificate (basicConstraints CA:TRUE), not a ` +
         "server certificate: upload the server certificate it issued.",
     });
-  }
-  const usages = leaf.getExtension(ExtendedKeyUsageExtension)?.usages.map(String);
-  if (usages && !usages.includes(SERVER_AUTH) && !usages.includes(ANY_EXTENDED_KEY_USAGE)) {
-    issues.push({
-      code: "eku_missing_server_auth",
-      path,
-      message:
-        `The certificate ` +
-        `${describeCertificate(leaf)} has an extendedKeyUsage without serverAuth ` +
-        `(${usages.join(", ")}), so clients refuse it for TLS servers: reissue it for serverAuth.`,
-    });
+  } else if (keyUsage) {
+    issues.push(keyUsage);
   }
 
   if (
@@ -131,12 +124,18 @@ export function evaluateServerCertificate(input: ServerCertificateInput): Policy
     !matchesHostname(leaf, input.hostname)
   ) {
     const listed = [...names.dns, ...names.ip].join(", ");
+    const dotted = names.dns.filter((name) => name.endsWith("."));
+    const dots =
+      dotted.length > 0
+        ? ` A name ending in a dot (${dotted.join(", ")}) matches no hostname for OpenSSL, ` +
+          "Python's ssl or curl: have the certificate reissued without the trailing dot."
+        : "";
     warnings.push({
       code: "hostname_mismatch",
       message:
         `The certificate names ${listed} but ` +
         `the appliance's hostname is ${input.hostname}: devices will refuse the connection until ` +
-        "the hostname or the certificate changes.",
+        `the hostname or the certificate changes.${dots}`,
     });
   }
   const days = Math.floor((leaf.notAfter.getTime() - leaf.notBefore.getTime()) / DAY);
@@ -149,4 +148,30 @@ export function evaluateServerCertificate(input: ServerCertificateInput): Policy
     });
   }
   return { issues, warnings };
+}
+
+/**
+ * RFC 5480 §2.1.1: a certificate's EC key names its curve; explicit
+ * parameters are forbidden, and clients (BoringSSL, Go, browsers) refuse them.
+ */
+export function explicitCurveIssue(
+  cert: X509Certificate,
+  role: "certificate" | "intermediate certificate",
+  path: string,
+): PkiIssue | undefined {
+  if (!hasExplicitEcParameters(new Uint8Array(cert.publicKey.rawData))) return undefined;
+  const remedy =
+    role === "certificate"
+      ? "Convert the key to its named curve with `openssl ec -in key.pem -param_enc " +
+        "named_curve -out key-named.pem`, then have the certificate reissued from a request " +
+        "made with that key."
+      : "Ask the CA for an intermediate certificate whose key names its curve.";
+  return {
+    code: "key_unsupported",
+    path,
+    message:
+      `The ${role} ${describeCertificate(cert)} has an EC public key with explicit curve ` +
+      "parameters instead of a named curve, which RFC 5480 §2.1.1 forbids and clients " +
+      `refuse. ${remedy}`,
+  };
 }

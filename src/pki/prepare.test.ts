@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { sha256Hex } from "./encoding.ts";
 import { prepareUpload, type PreparedCertificate, type UploadInput } from "./prepare.ts";
 import type { PkiIssue } from "./result.ts";
@@ -66,6 +67,18 @@ describe("prepareUpload", () => {
     expect(crlf.summary.fingerprint_sha256).toBe(sha256Hex(leaf.der));
   });
 
+  test("accepts certificate, key and chain pasted through a single-line field", () => {
+    const spaces = (pem: string) => pem.replace(/\n/g, " ");
+    const value = prepared({
+      certificate: spaces(leaf.pem),
+      private_key: leaf.keyPem.replace(/\n/g, "\\n"),
+      chain: spaces(intermediate.pem),
+      hostname,
+    });
+    expect(value.leafPem).toBe(leaf.pem);
+    expect(value.chainPems).toEqual([intermediate.pem]);
+  });
+
   test("accepts DER bytes and base64 DER in the certificate field (C6)", () => {
     expect(prepared({ ...base, certificate: leaf.der }).leafPem).toBe(leaf.pem);
     const base64 = Buffer.from(leaf.der).toString("base64");
@@ -122,6 +135,33 @@ describe("prepareUpload", () => {
     expect(value.summary.fingerprint_sha256).toBe(sha256Hex(leaf.der));
   });
 
+  test("takes the key from a combined certificate-and-key file uploaded as bytes", () => {
+    const file = new TextEncoder().encode(leaf.pem + leaf.keyPem + intermediate.pem);
+    expect(prepared({ certificate: file, hostname }).summary.fingerprint_sha256).toBe(
+      sha256Hex(leaf.der),
+    );
+  });
+
+  test("warns that a private key in the chain field was ignored", () => {
+    const value = prepared({ ...base, chain: intermediate.pem + leaf.keyPem });
+    expect(value.warnings.map((w) => w.code)).toEqual(["private_key_ignored"]);
+    expect(value.warnings[0].message).toContain("The /chain field holds a private key");
+  });
+
+  test("says where the key is when it was put in the chain instead of private_key", () => {
+    const issues = refused({ certificate: leaf.pem, chain: intermediate.pem + leaf.keyPem });
+    expect(issues.map((i) => [i.code, i.path])).toEqual([["key_missing", "/private_key"]]);
+    expect(issues[0].message).toContain("the private key found in /chain");
+  });
+
+  test("warns when the certificate field holds another key than private_key", () => {
+    const other = prepared({ ...base, certificate: leaf.pem + pki.otherKeyPem });
+    expect(other.warnings.map((w) => w.code)).toEqual(["private_key_ignored"]);
+    expect(other.warnings[0].message).toContain("not the one in /private_key");
+    const same = prepared({ ...base, certificate: leaf.pem + leaf.keyPem });
+    expect(same.warnings).toEqual([]);
+  });
+
   test("accepts a PKCS#12 file with its passphrase", () => {
     const p12 = openssl([
       "pkcs12",
@@ -139,6 +179,29 @@ describe("prepareUpload", () => {
     expect(value.summary.fingerprint_sha256).toBe(sha256Hex(leaf.der));
     expect(value.chainPems).toEqual([intermediate.pem]);
     expect(refused({ pkcs12: p12, passphrase: "nope" })[0].code).toBe("passphrase_wrong");
+  });
+
+  test("refuses a certificate with explicit EC parameters as key_unsupported, not a mismatch", () => {
+    const explicitKey = readFileSync(pki.key("ec-p256-explicit"), "utf8");
+    expect(explicitKey).toStartWith("-----BEGIN EC PARAMETERS-----");
+    const cert = pki.issue({ name: "prepare-explicit-ec", key: "ec-p256-explicit" });
+    const issues = refused({ ...base, certificate: cert.pem, private_key: explicitKey });
+    expect(issues.map((i) => [i.code, i.path])).toEqual([["key_unsupported", "/certificate"]]);
+    expect(issues[0].message).toContain("explicit curve parameters");
+    expect(issues[0].message).toContain("openssl ec -in key.pem -param_enc named_curve");
+  });
+
+  test("accepts an explicit-parameters EC key with a certificate for its named curve", () => {
+    const explicitPath = pki.key("ec-p256-explicit");
+    const named = pki.write(
+      "prepare-named.key",
+      openssl(["ec", "-in", explicitPath, "-param_enc", "named_curve"]),
+    );
+    const cert = pki.issue({ name: "prepare-named-ec", key: { path: named } });
+    const explicitKey = readFileSync(explicitPath, "utf8");
+    const value = prepared({ ...base, certificate: cert.pem, private_key: explicitKey });
+    expect(value.summary.fingerprint_sha256).toBe(sha256Hex(cert.der));
+    expect(value.keyAlgorithm).toBe("ecdsa-p256");
   });
 
   test("warns when the certificate does not name the appliance's hostname", () => {

@@ -25,6 +25,10 @@ export const PKI_PROBLEMS: Record<string, ProblemEntry> = {
     "PEM truncated",
     "A BEGIN line has no matching END line: copy the whole block.",
   ),
+  pkcs12_invalid: refused(
+    "PKCS#12 invalid",
+    "The file is not PKCS#12, is damaged, or uses an encryption that cannot be read: export it again with `openssl pkcs12 -export`.",
+  ),
   input_conflict: refused(
     "Conflicting input",
     "Send either certificate and private_key, or pkcs12 — not both.",
@@ -73,6 +77,10 @@ export const PKI_PROBLEMS: Record<string, ProblemEntry> = {
     "Chain signature invalid",
     "A certificate in the chain is not signed by the next: upload the chain that issued the leaf.",
   ),
+  chain_invalid: refused(
+    "Chain cannot be verified",
+    "Clients would refuse the chain: a certificate may not issue the one below it (not a CA, no keyCertSign, path length exceeded), or has a critical extension they do not understand. The detail names it; upload the chain your CA really issued.",
+  ),
   certificate_expired: refused(
     "Certificate expired",
     "Renew the certificate with your CA and upload the new one.",
@@ -95,11 +103,15 @@ export const PKI_PROBLEMS: Record<string, ProblemEntry> = {
   ),
   eku_missing_server_auth: refused(
     "No serverAuth usage",
-    "The certificate's extended key usage lacks serverAuth: reissue it for TLS servers.",
+    "The certificate's (or an intermediate's) extended key usage lacks serverAuth — anyExtendedKeyUsage does not count: reissue it for TLS servers.",
+  ),
+  key_usage_unsuitable: refused(
+    "Key usage unsuitable for a TLS server",
+    "A TLS server signs the handshake, so the certificate's keyUsage must include digitalSignature: reissue it with digitalSignature (or without a keyUsage extension).",
   ),
   tls_load_failed: refused(
     "Cannot be served",
-    "The TLS library refused the certificate and key pair: check that they belong together.",
+    "The TLS library refused a certificate and key that passed every other check: the detail gives its reason; reissue the certificate as a plain TLS server certificate.",
   ),
   validity_invalid: refused("Validity invalid", "Choose a validity of 1 to 825 days."),
   not_an_anchor: refused(

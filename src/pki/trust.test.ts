@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { sha256Hex } from "./encoding.ts";
 import { parseTrustAnchors, type TrustAnchorSet } from "./trust.ts";
-import { makeTestPki } from "./testing/openssl-pki.ts";
+import { makeTestPki, openssl } from "./testing/openssl-pki.ts";
 
 const pki = makeTestPki();
 const rootSha = sha256Hex(pki.root.der);
@@ -23,6 +23,40 @@ describe("parseTrustAnchors", () => {
         reason: "repeated_in_input",
       },
     ]);
+  });
+
+  test("reads a CA bundle whose line breaks were lost in a paste", () => {
+    const text = (pki.root.pem + pki.intermediate.pem).replace(/\n/g, "\\n");
+    expect(anchors(text).anchors.map((a) => a.sha256)).toEqual([
+      rootSha,
+      sha256Hex(pki.intermediate.der),
+    ]);
+    expect(anchors(pki.root.pem.replace(/\n/g, " ")).anchors[0].sha256).toBe(rootSha);
+  });
+
+  test("warns that a private key given with the CA was ignored, storing only the CA", () => {
+    const set = anchors(pki.root.pem + pki.root.keyPem);
+    expect(set.anchors.map((a) => a.sha256)).toEqual([rootSha]);
+    expect(set.warnings.map((w) => w.code)).toEqual(["private_key_ignored"]);
+    expect(set.warnings[0].message).toContain("(PRIVATE KEY), which was ignored and not stored");
+  });
+
+  test("speaks of the CA store, not of the certificate upload, when it refuses input", () => {
+    const key = parseTrustAnchors(pki.root.keyPem, { path: "/" });
+    const issue = key.ok ? undefined : key.issues[0];
+    expect(issue).toMatchObject({ code: "certificate_missing", path: "/" });
+    expect(issue?.message).toStartWith("The request body holds a private key but no certificate");
+    expect(issue?.message).toContain("the CA store takes CA certificates only");
+    expect(issue?.message).not.toContain("/private_key");
+    const der = openssl(["pkey", "-in", pki.root.keyPath, "-outform", "DER"]);
+    const derKey = parseTrustAnchors(new Uint8Array(der), { path: "/file" });
+    const derIssue = derKey.ok ? undefined : derKey.issues[0];
+    expect(derIssue?.message).toStartWith("The /file field holds binary DER that is a private key");
+    expect(derIssue?.message).not.toContain("/private_key");
+    const text = parseTrustAnchors("not a certificate", { path: "/" });
+    expect(text.ok ? undefined : text.issues[0].message).toStartWith(
+      "The request body is neither PEM",
+    );
   });
 
   test("gives the same identity to the PEM and the DER of a CA, DER bytes accepted (C6, C14)", () => {

@@ -6,7 +6,7 @@
  */
 import "reflect-metadata";
 import type { X509Certificate } from "@peculiar/x509";
-import { decodeCertificates } from "./pem.ts";
+import { decodeCertificates, privateKeyLabels } from "./pem.ts";
 import { ok, type PkiResult, type PkiWarning } from "./result.ts";
 import {
   asCertificate,
@@ -69,7 +69,14 @@ export function parseTrustAnchors(
   input: string | Uint8Array,
   options: ParseTrustAnchorsOptions = {},
 ): PkiResult<TrustAnchorSet> {
-  const decoded = decodeCertificates(input, options.path ?? "/pem");
+  const path = options.path ?? "/pem";
+  const decoded = decodeCertificates(input, {
+    path,
+    name: path === "/" ? "the request body" : `the ${path} field`,
+    keyAdvice:
+      "the CA store takes CA certificates only: send the CA's certificate, and keep its " +
+      "private key off the appliance",
+  });
   if (!decoded.ok) return decoded;
   const now = options.now ?? new Date();
   const inStore = new Set([...(options.trusted ?? [])].map((sha) => sha.toLowerCase()));
@@ -96,6 +103,16 @@ export function parseTrustAnchors(
     };
     result.anchors.push(anchor);
     result.warnings.push(...anchorWarnings(cert, anchor, certs));
+  }
+  const keys = privateKeyLabels(input);
+  if (keys.length > 0) {
+    result.warnings.push({
+      code: "private_key_ignored",
+      message:
+        `The input also holds a private key (${keys.join(", ")}), which was ignored and not ` +
+        "stored: the CA store takes certificates only. Keep private keys off the appliance; " +
+        "a CA's key should never leave the CA.",
+    });
   }
   return ok(result);
 }

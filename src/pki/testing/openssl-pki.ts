@@ -32,7 +32,15 @@ export function openssl(args: string[], options: { cwd?: string; input?: string 
 
 /** Key types the helper can make. */
 export type TestKeyType =
-  "rsa-1024" | "rsa-1536" | "rsa-2048" | "ec-p256" | "ec-p384" | "ec-secp256k1" | "ed25519";
+  | "rsa-1024"
+  | "rsa-1536"
+  | "rsa-2048"
+  | "ec-p256"
+  | "ec-p384"
+  | "ec-secp256k1"
+  | "ed25519"
+  /** P-256 with explicit curve parameters, as `openssl ecparam -param_enc explicit -genkey` writes it. */
+  | "ec-p256-explicit";
 
 /** A certificate and its key, as files and as bytes. */
 export interface TestCertificate {
@@ -54,14 +62,24 @@ export interface IssueOptions {
   subject?: string;
   /** Who signs it: a PKI member, itself, or an issued CA. Default is `intermediate`. */
   issuer?: "root" | "intermediate" | "self" | TestCertificate;
-  /** A named shared key (made once) or a key type. Default is the leaf's key. */
-  key?: "leaf" | "other" | TestKeyType;
+  /**
+   * A named shared key (made once), a key type, or the path of a key file.
+   * Default is the leaf's key.
+   */
+  key?: "leaf" | "other" | TestKeyType | { path: string };
   /** `subjectAltName` value, or null for none. Default is `DNS:<hostname>`. */
   san?: string | null;
   /** `extendedKeyUsage` value, or null for none. Default is `serverAuth`. */
   eku?: string | null;
   /** `basicConstraints` value. Default is `critical,CA:FALSE`. */
   basicConstraints?: string;
+  /**
+   * `keyUsage` value, or null for none. Default is `critical, keyCertSign,
+   * cRLSign` for a CA and none for other certificates.
+   */
+  keyUsage?: string | null;
+  /** More extension lines in openssl's config syntax, e.g. `1.2.3.4 = critical,ASN1:NULL`. */
+  extensions?: string[];
   /** Add subject and authority key identifiers. Default is true. */
   keyIdentifiers?: boolean;
   /** Signature digest. Default is `sha256`. */
@@ -111,7 +129,12 @@ function buildPki(dir: string): TestPki {
     const name = type === "leaf" || type === "other" ? "rsa-2048-" + type : type;
     const path = join(dir, `${name}.key`);
     if (!keys.has(name)) {
-      openssl(["genpkey", ...keyArgs(type), "-out", path]);
+      if (type === "ec-p256-explicit") {
+        const curve = ["-name", "prime256v1", "-param_enc", "explicit"];
+        openssl(["ecparam", ...curve, "-genkey", "-out", path]);
+      } else {
+        openssl(["genpkey", ...keyArgs(type), "-out", path]);
+      }
       keys.set(name, path);
     }
     return path;
@@ -119,7 +142,7 @@ function buildPki(dir: string): TestPki {
 
   const signers: Record<string, { cert: string; key: string }> = {};
   const issue = (options: IssueOptions): TestCertificate => {
-    const keyPath = options.key ? key(options.key) : key("leaf");
+    const keyPath = typeof options.key === "object" ? options.key.path : key(options.key ?? "leaf");
     const stem = join(dir, options.name);
     const notBefore = options.notBefore ?? new Date(Date.now() - 3600_000);
     const notAfter = options.notAfter ?? new Date(notBefore.getTime() + 365 * 86400_000);
@@ -135,9 +158,12 @@ function buildPki(dir: string): TestPki {
     if (san !== null) lines.push(`subjectAltName = ${san}`);
     const eku = options.eku === undefined ? "serverAuth" : options.eku;
     if (eku !== null) lines.push(`extendedKeyUsage = ${eku}`);
-    if (/CA:TRUE/.test(options.basicConstraints ?? "")) {
-      lines.push("keyUsage = critical, keyCertSign, cRLSign");
-    }
+    const caUsage = /CA:TRUE/.test(options.basicConstraints ?? "")
+      ? "critical, keyCertSign, cRLSign"
+      : null;
+    const keyUsage = options.keyUsage === undefined ? caUsage : options.keyUsage;
+    if (keyUsage !== null) lines.push(`keyUsage = ${keyUsage}`);
+    lines.push(...(options.extensions ?? []));
     writeFileSync(`${stem}.ext`, lines.join("\n") + "\n");
 
     openssl([
