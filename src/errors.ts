@@ -85,10 +85,10 @@ export function strictMessage(
 }
 
 /** For a request body's `v.strictObject`. */
-export const UNKNOWN_FIELD = strictMessage();
+export const FIELDS_MESSAGE = strictMessage();
 
 /** For a query's `v.strictObject`. */
-export const UNKNOWN_QUERY_PARAMETER = strictMessage("remove it", "query parameter of this route");
+export const QUERY_FIELDS_MESSAGE = strictMessage("remove it", "query parameter of this route");
 
 /** A JSON pointer (RFC 6901) for a valibot issue's path. */
 export function issuePointer(issue: v.BaseIssue<unknown>): string {

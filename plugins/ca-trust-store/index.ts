@@ -6,7 +6,8 @@
  * @module
  */
 import * as v from "valibot";
-import { notFound, parseInput, unprocessable } from "../../src/errors.ts";
+import { QUERY_FIELDS_MESSAGE, notFound, parseInput, unprocessable } from "../../src/errors.ts";
+import { pageLimit } from "../../src/http/paging.ts";
 import { allow } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
 import { trustAnchorsPoint } from "../../src/identity.ts";
@@ -39,12 +40,9 @@ const Sha256Param = v.pipe(
 const ListQuery = v.strictObject(
   {
     cursor: v.optional(Sha256Param),
-    limit: v.optional(
-      v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number)),
-      "100",
-    ),
+    limit: pageLimit(500, 100),
   },
-  "is not a query parameter of this route: remove it",
+  QUERY_FIELDS_MESSAGE,
 );
 
 const DOC = {
@@ -108,8 +106,7 @@ export default definePlugin({
 
     router.get("/", allow("admin"), DOC.list, async (c) => {
       const query = parseInput(ListQuery, c.req.query(), "query");
-      const limit = Math.min(Math.max(query.limit, 1), 500);
-      const { page, nextCursor } = await listAnchors(ctx.db.orm, query.cursor, limit);
+      const { page, nextCursor } = await listAnchors(ctx.db.orm, query.cursor, query.limit);
       const now = ctx.clock.now();
       return c.json({ items: page.map((row) => anchorView(row, now)), next_cursor: nextCursor });
     });

@@ -7,7 +7,7 @@
  */
 import type { Context } from "hono";
 import * as v from "valibot";
-import { type FieldError, badRequest, parseInput } from "../../src/errors.ts";
+import { type FieldError, badRequest, parseInput, strictMessage } from "../../src/errors.ts";
 import { isForm, readBody, readForm } from "../../src/http/body.ts";
 import type { AppEnv } from "../../src/http/env.ts";
 
@@ -18,7 +18,7 @@ export const JsonInput = v.pipe(
       pem: v.optional(v.pipe(v.string("must be PEM text"), v.minLength(1, "must not be empty"))),
       der: v.optional(v.pipe(v.string("must be base64 text"), v.minLength(1, "must not be empty"))),
     },
-    "is not a field of this request: send pem or der",
+    strictMessage("send pem or der"),
   ),
   v.check(
     (input) => (input.pem === undefined) !== (input.der === undefined),

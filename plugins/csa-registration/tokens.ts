@@ -8,7 +8,7 @@
 import { and, asc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import * as v from "valibot";
 import type { Executor } from "../../db/client.ts";
-import { Problem, UNKNOWN_FIELD, notFound, parseInput } from "../../src/errors.ts";
+import { Problem, FIELDS_MESSAGE, notFound, parseInput } from "../../src/errors.ts";
 import { allow } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
 import { readBody } from "../../src/http/body.ts";
@@ -29,7 +29,7 @@ const NewToken = v.strictObject(
     max_uses: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))),
     organization_id: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   },
-  UNKNOWN_FIELD,
+  FIELDS_MESSAGE,
 );
 
 function tokenView(row: TokenRow, now: Date) {

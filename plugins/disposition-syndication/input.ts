@@ -4,7 +4,7 @@
  * @module
  */
 import * as v from "valibot";
-import { UNKNOWN_FIELD } from "../../src/errors.ts";
+import { FIELDS_MESSAGE } from "../../src/errors.ts";
 import { pageLimit } from "../../src/http/paging.ts";
 
 const text = (what: string, max: number) =>
@@ -41,7 +41,7 @@ export const CreateService = v.strictObject(
     password: fields.password,
     enabled: v.optional(fields.enabled, true),
   },
-  UNKNOWN_FIELD,
+  FIELDS_MESSAGE,
 );
 
 export const UpdateService = v.strictObject(
@@ -52,7 +52,7 @@ export const UpdateService = v.strictObject(
     password: v.optional(fields.password),
     enabled: v.optional(fields.enabled),
   },
-  UNKNOWN_FIELD,
+  FIELDS_MESSAGE,
 );
 
 export const ReplayInput = v.strictObject(
@@ -63,7 +63,7 @@ export const ReplayInput = v.strictObject(
       v.transform((s) => new Date(s).toISOString()),
     ),
   },
-  UNKNOWN_FIELD,
+  FIELDS_MESSAGE,
 );
 
 export const IdParam = v.pipe(

@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, gt } from "drizzle-orm";
 import * as v from "valibot";
-import { UNKNOWN_QUERY_PARAMETER, parseInput } from "../../src/errors.ts";
+import { QUERY_FIELDS_MESSAGE, parseInput } from "../../src/errors.ts";
 import { allow } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
 import { readBody } from "../../src/http/body.ts";
@@ -25,7 +25,7 @@ import {
   serviceView,
 } from "./services.ts";
 
-const ListQuery = v.strictObject({ cursor: v.optional(IdParam) }, UNKNOWN_QUERY_PARAMETER);
+const ListQuery = v.strictObject({ cursor: v.optional(IdParam) }, QUERY_FIELDS_MESSAGE);
 
 const DOC = {
   list: {

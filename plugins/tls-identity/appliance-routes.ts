@@ -8,7 +8,7 @@
 import { eq } from "drizzle-orm";
 import * as v from "valibot";
 import { users } from "../../db/schema.ts";
-import { UNKNOWN_FIELD, parseInput, unprocessable } from "../../src/errors.ts";
+import { FIELDS_MESSAGE, parseInput, unprocessable } from "../../src/errors.ts";
 import { allow } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
 import { readBody } from "../../src/http/body.ts";
@@ -27,7 +27,7 @@ const HostnameInput = v.strictObject(
       v.minLength(1, "hostname is required"),
     ),
   },
-  UNKNOWN_FIELD,
+  FIELDS_MESSAGE,
 );
 
 const DOC = {

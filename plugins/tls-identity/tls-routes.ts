@@ -8,7 +8,7 @@
 import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import * as v from "valibot";
-import { UNKNOWN_FIELD, notFound, parseInput } from "../../src/errors.ts";
+import { FIELDS_MESSAGE, notFound, parseInput } from "../../src/errors.ts";
 import { allow } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
 import { readBody } from "../../src/http/body.ts";
@@ -39,7 +39,7 @@ const RegenerateInput = v.strictObject(
       ),
     ),
   },
-  UNKNOWN_FIELD,
+  FIELDS_MESSAGE,
 );
 
 const DOC = {

@@ -10,7 +10,7 @@ import * as v from "valibot";
 import {
   type FieldError,
   Problem,
-  UNKNOWN_FIELD,
+  FIELDS_MESSAGE,
   badRequest,
   parseInput,
 } from "../../src/errors.ts";
@@ -50,7 +50,7 @@ export const UploadFields = v.strictObject(
       ),
     ),
   },
-  UNKNOWN_FIELD,
+  FIELDS_MESSAGE,
 );
 
 /** What the operator sent, ready for {@link prepareUpload}. */

@@ -4,7 +4,7 @@
  * @module
  */
 import * as v from "valibot";
-import { UNKNOWN_FIELD } from "../../src/errors.ts";
+import { FIELDS_MESSAGE } from "../../src/errors.ts";
 
 const name = v.pipe(v.string("name must be text"), v.trim(), v.minLength(1), v.maxLength(200));
 const email = v.pipe(
@@ -38,7 +38,7 @@ export const NewUserInput = v.strictObject(
     integration_id: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(64))),
     active: v.optional(v.boolean("active must be true or false"), true),
   },
-  UNKNOWN_FIELD,
+  FIELDS_MESSAGE,
 );
 
 export const UserPatchInput = v.strictObject(
@@ -53,10 +53,10 @@ export const UserPatchInput = v.strictObject(
     ),
     organization_id: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   },
-  UNKNOWN_FIELD,
+  FIELDS_MESSAGE,
 );
 
 export const OrganizationInput = v.strictObject(
   { name: v.pipe(v.string("name is required"), v.trim(), v.minLength(1), v.maxLength(200)) },
-  UNKNOWN_FIELD,
+  FIELDS_MESSAGE,
 );

@@ -4,7 +4,7 @@
  * @module
  */
 import * as v from "valibot";
-import { UNKNOWN_FIELD } from "../errors.ts";
+import { FIELDS_MESSAGE } from "../errors.ts";
 import { DISPOSITIONS } from "./point.ts";
 import type { Disposition } from "./point.ts";
 
@@ -34,7 +34,7 @@ export const VerdictInput = v.strictObject(
       ),
     ),
   },
-  UNKNOWN_FIELD,
+  FIELDS_MESSAGE,
 );
 
 /** The threat score when the administrator gives none. */

@@ -8,7 +8,7 @@
 import { asc, eq, gt } from "drizzle-orm";
 import * as v from "valibot";
 import { pageLimit } from "../http/paging.ts";
-import { UNKNOWN_QUERY_PARAMETER, notFound, parseInput } from "../errors.ts";
+import { QUERY_FIELDS_MESSAGE, notFound, parseInput } from "../errors.ts";
 import { allow } from "../http/access.ts";
 import { principalOf } from "../http/auth.ts";
 import { readBody } from "../http/body.ts";
@@ -24,7 +24,7 @@ const ListQuery = v.strictObject(
     cursor: v.optional(Sha256Param),
     limit: pageLimit(500, 100),
   },
-  UNKNOWN_QUERY_PARAMETER,
+  QUERY_FIELDS_MESSAGE,
 );
 
 type KnownVerdict = typeof knownVerdicts.$inferSelect;
