@@ -88,25 +88,58 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     await client.execute("PRAGMA journal_mode = WAL");
   }
   const orm = drizzle(client, { schema }) as unknown as Executor;
-  let queue: Promise<unknown> = Promise.resolve();
   const committed: (() => void)[] = [];
+  const pending: PendingWrite[] = [];
+  let draining = false;
 
-  const write = <T>(fn: (tx: Executor) => Promise<T>): Promise<T> => {
-    const run = () =>
-      orm
-        .transaction((tx) => fn(tx as unknown as Executor))
-        .then((value) => {
-          for (const listener of committed) listener();
-          return value;
-        })
-        .catch((error: unknown) => {
-          if (kind === "file" && isLockFailure(error)) reconnect();
-          throw error;
-        });
-    const result = queue.then(run, run);
-    queue = result.catch(() => undefined);
-    return result;
+  /**
+   * Group commit: the writes waiting when the writer is free run one after
+   * another in one transaction, each in a savepoint of its own, and share
+   * its one commit (one fsync of the WAL instead of one each). A write that
+   * throws rolls back only its savepoint; the others commit.
+   */
+  const runBatch = async (batch: PendingWrite[]) => {
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      await orm.transaction(async (tx) => {
+        if (batch.length === 1) {
+          // Alone, a write needs no savepoint: its failure rolls back the transaction.
+          outcomes.push({ ok: true, value: await batch[0].fn(tx as unknown as Executor) });
+          return;
+        }
+        for (const item of batch) {
+          try {
+            const value = await tx.transaction((sp) => item.fn(sp as unknown as Executor));
+            outcomes.push({ ok: true, value });
+          } catch (error) {
+            // A fault of the database itself spoils the whole transaction: give up on all.
+            if (isDatabaseFault(error)) throw error;
+            outcomes.push({ ok: false, value: error });
+          }
+        }
+      });
+    } catch (error) {
+      if (kind === "file" && isLockFailure(error)) reconnect();
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const listener of committed) listener();
+    batch.forEach((item, i) =>
+      outcomes[i].ok ? item.resolve(outcomes[i].value) : item.reject(outcomes[i].value),
+    );
   };
+
+  const drain = async () => {
+    draining = true;
+    while (pending.length > 0) await runBatch(pending.splice(0, MAX_BATCH));
+    draining = false;
+  };
+
+  const write = <T>(fn: (tx: Executor) => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      pending.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!draining) void drain();
+    });
 
   return {
     kind,
@@ -117,6 +150,32 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     afterWrite: (listener) => void committed.push(listener),
     close: () => current.close(),
   };
+}
+
+/** Writes that share one transaction at most. */
+const MAX_BATCH = 64;
+
+interface PendingWrite {
+  fn: (tx: Executor) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Errors after which SQLite may have rolled the whole transaction back by
+ * itself (or cannot go on), so no savepoint in it can be trusted. Other
+ * errors (a constraint, a type mismatch, a bad statement) undo only their
+ * statement, and are the write's own.
+ */
+const SPOILS_TRANSACTION =
+  /^SQLITE_(BUSY|LOCKED|IOERR|FULL|NOMEM|CORRUPT|NOTADB|INTERRUPT|READONLY|CANTOPEN|PROTOCOL)/;
+
+function isDatabaseFault(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && SPOILS_TRANSACTION.test(code)) return true;
+  }
+  return false;
 }
 
 /** SQLITE_BUSY or SQLITE_LOCKED (any extended form), here or in a wrapped cause. */
