@@ -26,7 +26,8 @@ export interface Database {
   /**
    * Runs `fn` in one write transaction: all of it commits or none of it.
    * Writes are queued in this process, so concurrent requests never fail
-   * with SQLITE_BUSY against an embedded file.
+   * with SQLITE_BUSY against an embedded file; those waiting together share
+   * one commit, each in a savepoint of its own.
    */
   write<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
   /** Calls `listener` after every write transaction this process commits. */
