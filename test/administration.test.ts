@@ -50,6 +50,33 @@ function sampleForm(content: string) {
 }
 
 describe("users and organizations", () => {
+  test("an administrator cannot deactivate or demote itself; another administrator can", async () => {
+    const otherKey = await user("second-admin", "admin", 1);
+    const selfDeactivate = await kit.request("POST", "/api/v1/users/second-admin/deactivate", {
+      key: otherKey,
+    });
+    expect(selfDeactivate.status).toBe(409);
+    expect(selfDeactivate.json).toMatchObject({ code: "own_account" });
+    expect(selfDeactivate.json.detail).toContain("Another administrator must do it");
+    const selfDemote = await kit.request("PATCH", "/api/v1/users/second-admin", {
+      key: otherKey,
+      json: { role: "user" },
+    });
+    expect(selfDemote.status).toBe(409);
+    const still = await kit.request("GET", "/api/v1/users/second-admin");
+    expect(still.json).toMatchObject({ active: true, role: "admin" });
+
+    // Its own name is its own to change; and the first administrator may deactivate it.
+    const renamed = await kit.request("PATCH", "/api/v1/users/second-admin", {
+      key: otherKey,
+      json: { name: "Second", role: "admin" },
+    });
+    expect(renamed.status).toBe(200);
+    const byOther = await kit.request("POST", "/api/v1/users/second-admin/deactivate");
+    expect(byOther.status).toBe(200);
+    expect(byOther.json.active).toBe(false);
+  });
+
   test("an administrator creates a person with a key shown once, and it can call the API", async () => {
     const org = await organization("Analysts");
     const created = await kit.request("POST", "/api/v1/users", {

@@ -25,6 +25,13 @@ export default definePlugin({
   ],
   setup(ctx) {
     registerProblems({
+      own_account: {
+        status: 409,
+        title: "Not on your own account",
+        remedy:
+          "An administrator cannot deactivate or demote the account it is signed in with, so " +
+          "that nobody locks themselves out: another administrator must do it.",
+      },
       device_password: {
         status: 400,
         title: "Devices have no password",

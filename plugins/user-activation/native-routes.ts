@@ -35,6 +35,14 @@ const actor = (c: Context<AppEnv>) => ({
   source: c.get("sourceAddress"),
 });
 
+/** Refuses a change that would lock the caller out of its own account. */
+const ownAccount = (what: string) =>
+  conflict(
+    "own_account",
+    "Not on your own account",
+    `You cannot ${what}: you would lock yourself out. Another administrator must do it.`,
+  );
+
 /** The organization a new or moved user goes to, checked for the viewer. */
 async function targetOrganization(ctx: PluginContext, viewer: Principal, wanted?: number) {
   const id = wanted ?? (viewer.role === "org-admin" ? viewer.organizationId : undefined);
@@ -160,7 +168,13 @@ export function nativeRoutes(ctx: PluginContext): void {
     {
       summary: "Change name, email, role or organization",
       body: UserPatchInput,
-      problems: ["user_not_found", "organization_not_found", "invalid_request", "malformed_json"],
+      problems: [
+        "user_not_found",
+        "organization_not_found",
+        "invalid_request",
+        "malformed_json",
+        "own_account",
+      ],
     },
     async (c) => {
       const viewer = principalOf(c);
@@ -179,6 +193,9 @@ export function nativeRoutes(ctx: PluginContext): void {
         await targetOrganization(ctx, viewer, input.organization_id);
       const updated = await ctx.db.write(async (tx) => {
         const user = requireManageable(viewer, await findUserByLogin(tx, login), login);
+        if (input.role !== undefined && input.role !== user.role && user.id === viewer.userId) {
+          throw ownAccount(`change your own role from ${user.role} to ${input.role}`);
+        }
         if (input.role !== undefined && (input.role === "device") !== user.device) {
           throw badRequest(
             "invalid_request",
@@ -225,13 +242,16 @@ export function nativeRoutes(ctx: PluginContext): void {
       managers,
       {
         summary: `${verb[0].toUpperCase()}${verb.slice(1)} a user (idempotent)`,
-        problems: ["user_not_found"],
+        problems: ["user_not_found", "own_account"],
       },
       async (c) => {
         const login = c.req.param("login") ?? "";
         const viewer = principalOf(c);
         const { user, changed } = await ctx.db.write(async (tx) => {
-          requireManageable(viewer, await findUserByLogin(tx, login), login);
+          const target = requireManageable(viewer, await findUserByLogin(tx, login), login);
+          if (!active && target.id === viewer.userId && target.active) {
+            throw ownAccount("deactivate your own account");
+          }
           return setActive(ctx, tx, login, active, actor(c));
         });
         if (changed)
