@@ -450,3 +450,32 @@ describe("settings and audit", () => {
     expect(next.json.items[0].id).toBeLessThan(page.json.items[4].id);
   });
 });
+
+test("users are found by any part of their login or name, underscores and % included", async () => {
+  const { id } = await activeDevice();
+  const created = await kit.request("POST", "/api/v1/users", {
+    json: { login: "under_score", role: "user", organization_id: 1, name: "Half 50% off" },
+  });
+  expect(created.status).toBe(201);
+  for (const [q, expected] of [
+    [id.slice(0, 20), id],
+    ["r_s", "under_score"],
+    ["50% o", "under_score"],
+  ] as const) {
+    const found = await kit.request("GET", `/api/v1/users?q=${encodeURIComponent(q)}`);
+    expect(found.json.items.map((u: { login: string }) => u.login)).toContain(expected);
+  }
+  // The wildcards are literal: "r%s" and "50_" match nothing here.
+  for (const q of ["r%s", "50_"]) {
+    const none = await kit.request("GET", `/api/v1/users?q=${encodeURIComponent(q)}`);
+    expect(none.json.items).toEqual([]);
+  }
+});
+
+test("a user is shown with its organization's name", async () => {
+  const { id, org } = await activeDevice();
+  const shown = await kit.request("GET", `/api/v1/users/${id}`);
+  expect(shown.json).toMatchObject({ organization_id: org, organization_name: id });
+  const listed = await kit.request("GET", `/api/v1/users?q=${id}`);
+  expect(listed.json.items[0].organization_name).toBe(id);
+});

@@ -105,8 +105,32 @@ describe("The web console in a real browser", () => {
     );
     expect(audit.json.items.map((e: any) => [e.actor, e.outcome])).toEqual([["admin", "success"]]);
 
+    // The details show where it registered from and its organization by name.
+    const history = ui.page.locator("h2:has-text('Registration history') + table tbody tr");
+    expect(await history.count()).toBe(1);
+    expect(await history.first().textContent()).toContain("201");
+    const organization = ui.page.locator("dt:has-text('Organization') + dd");
+    expect(await organization.textContent()).toBe(clientId);
+
+    // Deactivating asks first, like activating; then the device is refused again.
+    await ui.page.getByRole("link", { name: "Deactivate…" }).click();
+    expect(await ui.page.locator("h1").textContent()).toBe(`Deactivate ${clientId}?`);
+    await ui.page.getByRole("button", { name: "Deactivate" }).click();
+    await expect(ui.page.locator(".notice").textContent()).resolves.toBe("The user is inactive.");
+    const again = new FormData();
+    again.append("sample", new File([new TextEncoder().encode("after")], "after.txt"));
+    expect(
+      (await app.call("POST", "/api/v2/samples", { key: deviceKey, multipart: again })).status,
+    ).toBe(403);
+
     await go("/portal/users");
     await ui.screenshot("users");
+  });
+
+  test("your own account offers no action that would lock you out", async () => {
+    await go("/portal/users/admin");
+    expect(await ui.page.getByRole("link", { name: "Deactivate…" }).count()).toBe(0);
+    expect(await ui.page.locator("main").textContent()).toContain("This is your own account");
   });
 
   test("an added service receives a disposition over HTTPS once its CA is added", async () => {

@@ -46,10 +46,13 @@ fieldset { border: 1px solid var(--line); padding: .75rem 1rem; margin: 0 0 1rem
 .notice { border-left: 4px solid var(--good); padding: .5rem .75rem; background: #e8f5ec; }
 .secret { font-family: ui-monospace, monospace; background: var(--bg); padding: .5rem;
   border: 1px dashed var(--muted); word-break: break-all; }
-button { font: inherit; padding: .35rem .9rem; border: 1px solid var(--accent);
-  background: var(--accent); color: #fff; cursor: pointer; }
-button.secondary { background: #fff; color: var(--accent); }
-button.danger { background: var(--bad); border-color: var(--bad); }
+button, a.button { font: inherit; padding: .35rem .9rem; border: 1px solid var(--accent);
+  background: var(--accent); color: #fff; cursor: pointer; text-decoration: none;
+  display: inline-block; }
+button.secondary, a.button.secondary { background: #fff; color: var(--accent); }
+button.danger, a.button.danger { background: var(--bad); border-color: var(--bad); color: #fff; }
+.actions { display: flex; gap: .75rem; align-items: center; flex-wrap: wrap; }
+.actions form { margin: 0; }
 .status-ok { color: var(--good); font-weight: 600; }
 .status-bad { color: var(--bad); font-weight: 600; }
 dl.details { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { and, asc, eq, gt, like, or } from "drizzle-orm";
+import { and, asc, eq, gt, or, sql } from "drizzle-orm";
 import type { SQL } from "drizzle-orm";
 import * as v from "valibot";
 import type { Executor } from "../../db/client.ts";
@@ -38,7 +38,10 @@ export async function listUsers(db: Executor, filter: ListFilter, viewer: Princi
   if (filter.device !== undefined) conditions.push(eq(users.device, filter.device));
   if (filter.q) {
     const pattern = `%${escapeLike(filter.q)}%`;
-    conditions.push(or(like(users.login, pattern), like(users.name, pattern)));
+    // SQLite's LIKE has no escape character unless one is named.
+    const matches = (column: typeof users.login | typeof users.name) =>
+      sql`${column} LIKE ${pattern} ESCAPE '\\'`;
+    conditions.push(or(matches(users.login), matches(users.name)));
   }
   if (filter.cursor !== undefined) conditions.push(gt(users.id, filter.cursor));
   const rows = await db

@@ -11,7 +11,7 @@ import { readBody } from "../../src/http/body.ts";
 import type { AppEnv, Principal } from "../../src/http/env.ts";
 import { userDetailsPoint } from "../../src/identity.ts";
 import type { PluginContext } from "../../src/plugin.ts";
-import { issueApiKey, liveKeyPrefix } from "../../src/services/keys.ts";
+import { issueApiKey } from "../../src/services/keys.ts";
 import {
   createUser,
   findOrganization,
@@ -26,7 +26,7 @@ import { ListQuery, listUsers } from "./list.ts";
 import { hashPassword } from "./password.ts";
 import { passwordRoute } from "./password-route.ts";
 import { maySee, requireManageable } from "./scope.ts";
-import { userView } from "./views.ts";
+import { userViewOf, userViews } from "./views.ts";
 import { users } from "../../db/schema.ts";
 import { eq } from "drizzle-orm";
 
@@ -74,9 +74,7 @@ export function nativeRoutes(ctx: PluginContext): void {
     async (c) => {
       const filter = parseInput(ListQuery, c.req.query(), "query");
       const { page, nextCursor } = await listUsers(ctx.db.orm, filter, principalOf(c));
-      const items = await Promise.all(
-        page.map(async (u) => userView(u, await liveKeyPrefix(ctx.db.orm, u.id))),
-      );
+      const items = await userViews(ctx.db.orm, page);
       return c.json({ items, next_cursor: nextCursor });
     },
   );
@@ -136,10 +134,7 @@ export function nativeRoutes(ctx: PluginContext): void {
         return { user: created, apiKey: key };
       });
       ctx.log.info({ login: user.login, role: user.role, by: viewer.login }, "user created");
-      return c.json(
-        { ...userView(user, await liveKeyPrefix(ctx.db.orm, user.id)), api_key: apiKey },
-        201,
-      );
+      return c.json({ ...(await userViewOf(ctx.db.orm, user)), api_key: apiKey }, 201);
     },
   );
 
@@ -151,10 +146,7 @@ export function nativeRoutes(ctx: PluginContext): void {
       const login = c.req.param("login") ?? "";
       const user = await requireUser(ctx.db.orm, login);
       if (!maySee(principalOf(c), user)) throw userNotFound(login);
-      const details: Record<string, unknown> = userView(
-        user,
-        await liveKeyPrefix(ctx.db.orm, user.id),
-      );
+      const details: Record<string, unknown> = await userViewOf(ctx.db.orm, user);
       for (const section of ctx.extensions(userDetailsPoint)) {
         details[section.name] = await section.load(ctx.db.orm, user);
       }
@@ -229,7 +221,7 @@ export function nativeRoutes(ctx: PluginContext): void {
         });
         return (await findUserByLogin(tx, login))!;
       });
-      return c.json(userView(updated, await liveKeyPrefix(ctx.db.orm, updated.id)));
+      return c.json(await userViewOf(ctx.db.orm, updated));
     },
   );
 
@@ -256,7 +248,7 @@ export function nativeRoutes(ctx: PluginContext): void {
         });
         if (changed)
           ctx.log.info({ login, by: viewer.login }, active ? "user activated" : "user deactivated");
-        return c.json({ ...userView(user, await liveKeyPrefix(ctx.db.orm, user.id)), changed });
+        return c.json({ ...(await userViewOf(ctx.db.orm, user)), changed });
       },
     );
   }

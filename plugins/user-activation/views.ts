@@ -4,15 +4,20 @@
  *
  * @module
  */
+import { inArray } from "drizzle-orm";
+import type { Executor } from "../../db/client.ts";
+import { organizations } from "../../db/schema.ts";
+import { liveKeyPrefix } from "../../src/services/keys.ts";
 import type { User } from "../../src/services/users.ts";
 
-export function userView(user: User, keyPrefix: string | null) {
+export function userView(user: User, keyPrefix: string | null, organizationName: string | null) {
   return {
     login: user.login,
     name: user.name,
     email: user.email,
     role: user.role,
     organization_id: user.organizationId,
+    organization_name: organizationName,
     active: user.active,
     device: user.device,
     device_type: user.device ? user.integrationId : null,
@@ -37,4 +42,31 @@ export function compatibleUserView(user: User) {
     device: user.device,
     integration_id: user.integrationId,
   };
+}
+
+/** The native views of `list`, with each key prefix and organization name. */
+export async function userViews(db: Executor, list: User[]) {
+  const ids = [...new Set(list.map((u) => u.organizationId))];
+  const names = new Map(
+    ids.length === 0
+      ? []
+      : (
+          await db
+            .select({ id: organizations.id, name: organizations.name })
+            .from(organizations)
+            .where(inArray(organizations.id, ids))
+            .all()
+        ).map((o) => [o.id, o.name]),
+  );
+  return Promise.all(
+    list.map(async (u) =>
+      userView(u, await liveKeyPrefix(db, u.id), names.get(u.organizationId) ?? null),
+    ),
+  );
+}
+
+/** The native view of one user. */
+export async function userViewOf(db: Executor, user: User) {
+  const [view] = await userViews(db, [user]);
+  return view;
 }

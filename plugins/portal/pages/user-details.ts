@@ -1,7 +1,7 @@
 /**
  * User Details: who the user is, its registration history, and what the
- * administrator may do — activate (after a confirmation), deactivate, and
- * reset the API key (a new key is shown once, here and nowhere else).
+ * administrator may do — activate, deactivate and reset the API key, each
+ * after a confirmation (a new key is shown once, here and nowhere else).
  *
  * @module
  */
@@ -14,6 +14,7 @@ import type { PluginContext } from "../../../src/plugin.ts";
 import { apiFor, expectOk } from "../api.ts";
 import { actionButton } from "../view/form.ts";
 import { when } from "../view/format.ts";
+import { sessionOf } from "../request-state.ts";
 import { render, tokenOf } from "../view/shell.ts";
 
 const pathOf = (login: string) => `/portal/users/${encodeURIComponent(login)}`;
@@ -27,10 +28,10 @@ function details(user: any) {
     ["Name", user.name],
     ["Email", user.email],
     ["Role", user.role],
-    ["Organization", user.organization_id],
+    ["Organization", user.organization_name ?? user.organization_id],
     ["Status", user.active ? "active" : "inactive"],
     ["API key", user.key_prefix ? `${user.key_prefix}… (shown once when made)` : "none"],
-    ["May register again until", user.reregister_until],
+    ["May register again until", when(user.reregister_until)],
     ["Created", when(user.created_at)],
   ];
   if (device) {
@@ -84,21 +85,29 @@ export function userDetailPages(ctx: PluginContext, router: Router): void {
   router.get("/users/:login", allow("admin"), { summary: "User Details" }, async (c) => {
     const login = loginOf(c);
     const user = expectOk(await apiFor(ctx, c)("GET", apiPath(login))).json;
-    const token = tokenOf(c);
-    const attempts = (user.registration?.attempts ?? []) as any[];
+    const yourself = sessionOf(c).login === user.login;
+    const attempts = (user.registration?.history ?? []) as any[];
     return render(
       c,
       { title: `User ${login}`, section: "/portal/users" },
       html`${details(user)}
         <h2>Actions</h2>
-        <p>
-          ${
-            user.active
-              ? actionButton(`${pathOf(login)}/deactivate`, "Deactivate", token, "danger")
-              : html`<a href="${pathOf(login)}/activate">Activate…</a>`
-          }
-          ${actionButton(`${pathOf(login)}/api-key`, "Reset API key", token, "secondary")}
-        </p>
+        ${
+          yourself
+            ? html`<p>
+                This is your own account: another administrator may deactivate it or reset its key.
+              </p>`
+            : html`<p class="actions">
+                ${
+                  user.active
+                    ? html`<a class="button danger" href="${pathOf(login)}/deactivate"
+                        >Deactivate…</a
+                      >`
+                    : html`<a class="button" href="${pathOf(login)}/activate">Activate…</a>`
+                }
+                <a class="button secondary" href="${pathOf(login)}/api-key">Reset API key…</a>
+              </p>`
+        }
         ${
           user.device
             ? html`<h2>Registration history</h2>
@@ -108,25 +117,59 @@ export function userDetailPages(ctx: PluginContext, router: Router): void {
     );
   });
 
-  router.get(
-    "/users/:login/activate",
-    allow("admin"),
-    { summary: "Confirm an activation" },
-    async (c) => {
-      const login = loginOf(c);
-      const user = expectOk(await apiFor(ctx, c)("GET", apiPath(login))).json;
-      return render(
-        c,
-        { title: `Activate ${login}?`, section: "/portal/users" },
-        html`<p>
-            Once active, ${user.device ? "this device" : "this user"} may submit samples with its
-            API key.
-          </p>
-          ${actionButton(`${pathOf(login)}/activate`, "Activate", tokenOf(c))}
-          <a href="${pathOf(login)}">Cancel</a>`,
-      );
+  /** Each action asks first, saying what it will do; Cancel goes back to the user. */
+  const confirmations = {
+    activate: {
+      title: (login: string) => `Activate ${login}?`,
+      says: (user: any) =>
+        user.device
+          ? "Once active, this device may submit samples with its API key."
+          : "Once active, this user may sign in and use the API with its key.",
+      button: "Activate",
+      style: "",
     },
-  );
+    deactivate: {
+      title: (login: string) => `Deactivate ${login}?`,
+      says: (user: any) =>
+        user.device
+          ? "Its submissions are refused until an administrator activates it again; its key " +
+            "and registration stay."
+          : "It can no longer sign in or use the API until an administrator activates it again.",
+      button: "Deactivate",
+      style: "danger",
+    },
+    "api-key": {
+      title: (login: string) => `Reset the API key of ${login}?`,
+      says: (user: any) =>
+        user.device
+          ? "Its key stops working at once. The device gets a new one by registering again " +
+            "within the re-registration window, keeping its status."
+          : "Its key stops working at once; the new key is shown once, on the next page.",
+      button: "Reset API key",
+      style: "danger",
+    },
+  } as const;
+
+  for (const [verb, confirm] of Object.entries(confirmations)) {
+    router.get(
+      `/users/:login/${verb}`,
+      allow("admin"),
+      { summary: `Confirm: ${confirm.button}` },
+      async (c) => {
+        const login = loginOf(c);
+        const user = expectOk(await apiFor(ctx, c)("GET", apiPath(login))).json;
+        return render(
+          c,
+          { title: confirm.title(login), section: "/portal/users" },
+          html`<p>${confirm.says(user)}</p>
+            <p class="actions">
+              ${actionButton(`${pathOf(login)}/${verb}`, confirm.button, tokenOf(c), confirm.style)}
+              <a href="${pathOf(login)}">Cancel</a>
+            </p>`,
+        );
+      },
+    );
+  }
 
   for (const verb of ["activate", "deactivate"] as const) {
     router.post(

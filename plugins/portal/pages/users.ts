@@ -11,7 +11,7 @@ import type { Router } from "../../../src/http/router.ts";
 import type { PluginContext } from "../../../src/plugin.ts";
 import { apiFor, fieldErrors } from "../api.ts";
 import { field, select } from "../view/form.ts";
-import { when } from "../view/format.ts";
+import { count, when } from "../view/format.ts";
 import { render } from "../view/shell.ts";
 
 const Filter = v.object({
@@ -77,7 +77,7 @@ export function userPages(ctx: PluginContext, router: Router): void {
         </form>
         <table>
           <caption>
-            ${users.length} users, inactive devices first
+            ${count(users.length, "user")}, inactive devices first
           </caption>
           <thead>
             <tr>
@@ -101,7 +101,7 @@ export function userPages(ctx: PluginContext, router: Router): void {
                   <td class="${u.active ? "status-ok" : "status-bad"}">
                     ${u.active ? "active" : "inactive"}
                   </td>
-                  <td>${u.organization_id}</td>
+                  <td>${u.organization_name ?? u.organization_id}</td>
                   <td>${when(u.created_at)}</td>
                 </tr>`,
             )}

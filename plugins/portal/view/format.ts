@@ -15,3 +15,8 @@ export function safeNext(next: string | undefined): string {
   if (next && /^\/portal\/[^/\\]/.test(next) && !next.startsWith("/portal/session")) return next;
   return "/portal";
 }
+
+/** `1 user`, `2 users`: a count with its noun in the right number. */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
