@@ -130,6 +130,29 @@ describe("console sign-in", () => {
     expect((await client("192.0.2.8").signIn("admin", PASSWORD)).status).toBe(303);
   });
 
+  test("guesses sent all at once check at most as many passwords as the lockout allows", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => client("192.0.2.30").signIn("admin", `parallel ${i}`)),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 401).length).toBe(5);
+    expect(statuses.filter((s) => s === 429).length).toBe(25);
+    clock.advance(15 * 60_000 + 1);
+  });
+
+  test("the right password of a user who may not sign in counts as a failure too", async () => {
+    const made = await kit.request("POST", "/api/v1/users", {
+      json: { login: "auditor", role: "user", organization_id: 1, password: PASSWORD },
+    });
+    expect(made.status).toBe(201);
+    // Four wrong guesses and the right one: the sixth attempt is locked either way, so the
+    // lockout does not say which guess was right.
+    for (let i = 0; i < 4; i++) await client("192.0.2.31").signIn("auditor", `guess ${i}`);
+    expect((await client("192.0.2.31").signIn("auditor", PASSWORD)).status).toBe(401);
+    expect((await client("192.0.2.31").signIn("auditor", "guess 5")).status).toBe(429);
+    clock.advance(15 * 60_000 + 1);
+  });
+
   test("a user who is not an administrator cannot sign in", async () => {
     const made = await kit.request("POST", "/api/v1/users", {
       json: { login: "analyst", role: "user", organization_id: 1, password: PASSWORD },

@@ -149,7 +149,14 @@ export function signInRoutes(ctx: PluginContext, router: Router): void {
         detail: reason ? { reason } : undefined,
       });
 
-      const locked = await lockoutOf(ctx.db.orm, ctx.clock, limits, login, source);
+      // The attempt counts as a failure before the password is checked, in the same
+      // transaction as the check of the count: parallel guesses cannot all pass the
+      // check before any is counted. A success forgives it again.
+      const locked = await ctx.db.write(async (tx) => {
+        const lockout = await lockoutOf(tx, ctx.clock, limits, login, source);
+        if (!lockout) await recordFailure(tx, ctx.clock, login, source);
+        return lockout;
+      });
       if (locked) {
         await ctx.db.write((tx) =>
           ctx.audit.record(tx, audit("refused", `locked_${locked.scope}`)),
@@ -178,10 +185,11 @@ export function signInRoutes(ctx: PluginContext, router: Router): void {
             "(only active administrators can)."
           : null;
       if (refusal || !user) {
-        await ctx.db.write(async (tx) => {
-          if (!matches) await recordFailure(tx, ctx.clock, login, source);
-          await ctx.audit.record(tx, audit("refused", matches ? "not_allowed" : "wrong_password"));
-        });
+        // The failure counted above stays, a right password of a user who may not sign in
+        // included: the lockout must not tell which guess was right either.
+        await ctx.db.write((tx) =>
+          ctx.audit.record(tx, audit("refused", matches ? "not_allowed" : "wrong_password")),
+        );
         ctx.log.info({ login, source }, "console sign-in refused");
         return signInPage(c, { login, next, alert: refusal ?? undefined }, 401);
       }
