@@ -28,6 +28,11 @@ beforeAll(async () => {
   ).json.api_key;
   await appliance.call("POST", `/api/v1/users/${deactivated}/activate`);
   await appliance.call("POST", `/api/v1/users/${deactivated}/deactivate`);
+  // Token 1, which other spellings of its id must not reach.
+  const token = await appliance.call("POST", "/api/v1/registration-tokens", {
+    json: { max_uses: 1, expires_in_hours: 1 },
+  });
+  expect(token.json.id).toBe(1);
 });
 
 afterAll(async () => {
@@ -62,6 +67,22 @@ function twoSamples() {
 }
 
 const cases: Case[] = [
+  ...["0x1", "1e0", "%201", "01", "1.0"].map((id) => ({
+    name: `revoke registration token ${decodeURIComponent(id)}: another name of token 1`,
+    method: "DELETE",
+    path: `/api/v1/registration-tokens/${id}`,
+    options: () => ({}),
+    status: 404,
+    code: "registration_token_not_found",
+  })),
+  {
+    name: "rename organization 1e0, another name of organization 1",
+    method: "PATCH",
+    path: "/api/v1/organizations/1e0",
+    options: () => ({ json: { name: "Renamed" } }),
+    status: 404,
+    code: "organization_not_found",
+  },
   {
     name: "submit two files in one sample form",
     method: "POST",

@@ -12,6 +12,7 @@ import { Problem, FIELDS_MESSAGE, notFound, parseInput } from "../../src/errors.
 import { allow } from "../../src/http/access.ts";
 import { principalOf } from "../../src/http/auth.ts";
 import { readBody } from "../../src/http/body.ts";
+import { rowId } from "../../src/http/paging.ts";
 import type { PluginContext } from "../../src/plugin.ts";
 import { sha256Hex } from "../../src/services/keys.ts";
 import { findOrganization } from "../../src/services/users.ts";
@@ -175,14 +176,18 @@ export function tokenRoutes(ctx: PluginContext): void {
       problems: ["registration_token_not_found"],
     },
     async (c) => {
-      const id = Number(c.req.param("id"));
+      const id = rowId(c.req.param("id"));
       const at = ctx.clock.now().toISOString();
       await ctx.db.write(async (tx) => {
-        const [row] = Number.isInteger(id)
+        const before =
+          id === null
+            ? undefined
+            : await tx.select().from(registrationTokens).where(eq(registrationTokens.id, id)).get();
+        const [row] = before
           ? await tx
               .update(registrationTokens)
               .set({ revokedAt: sql`coalesce(${registrationTokens.revokedAt}, ${at})` })
-              .where(eq(registrationTokens.id, id))
+              .where(eq(registrationTokens.id, before.id))
               .returning()
           : [];
         if (!row) {
@@ -196,7 +201,8 @@ export function tokenRoutes(ctx: PluginContext): void {
           action: "registration_token.revoke",
           target: String(id),
           source: c.get("sourceAddress"),
-          outcome: "success",
+          // Revoking a revoked token again is answered the same, and audited as such.
+          outcome: before?.revokedAt ? "unchanged" : "success",
         });
       });
       return c.body(null, 204);

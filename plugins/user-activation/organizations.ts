@@ -13,13 +13,13 @@ import { readBody } from "../../src/http/body.ts";
 import type { PluginContext } from "../../src/plugin.ts";
 import type { Executor } from "../../db/client.ts";
 import { OrganizationInput } from "./input.ts";
-import { idCursor, nextCursor, pageLimit } from "../../src/http/paging.ts";
+import { idCursor, nextCursor, pageLimit, rowId } from "../../src/http/paging.ts";
 
 const ListQuery = v.object({ cursor: idCursor("o"), limit: pageLimit(200, 50) });
 
 function parseId(raw: string | undefined): number {
-  const id = Number(raw);
-  if (!Number.isInteger(id) || id < 1) throw organizationNotFound(raw ?? "");
+  const id = rowId(raw);
+  if (id === null) throw organizationNotFound(raw ?? "");
   return id;
 }
 

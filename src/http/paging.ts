@@ -23,6 +23,14 @@ export function wholeNumber(name: string, min: number, max: number, fallback: nu
   );
 }
 
+/**
+ * A row id from a path: a plain positive decimal, or null. `Number()` would
+ * also read `0x1`, `1e0` and ` 1` as 1, giving one row many names.
+ */
+export function rowId(raw: string | undefined): number | null {
+  return raw !== undefined && /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : null;
+}
+
 /** `limit`: a whole number from 1 to `max`, `fallback` when absent. */
 export function pageLimit(max: number, fallback: number) {
   return wholeNumber("limit", 1, max, fallback);
