@@ -132,6 +132,35 @@ describe("durable deliveries", () => {
     );
   }, 30_000);
 
+  test("claims a killed process never sent use up no attempt", async () => {
+    let hung = false;
+    const { app, serviceId } = await lab(
+      (_req, res) => {
+        if (!hung) {
+          hung = true; // the first request never gets an answer
+          return;
+        }
+        res.writeHead(200).end();
+      },
+      { "deliveries.lease_ms": 2_000, "deliveries.concurrency": 1 },
+    );
+    await dispositions(app, 4, "claimed-unsent");
+    // One lane sends the first while the rest of its claim waits in the queue.
+    await waitFor("the hanging request", () => hung);
+    await app.stop("SIGKILL");
+    await app.start();
+    const delivered = await waitFor(
+      "all four delivered",
+      async () => {
+        const rows = await deliveriesOf(app, serviceId, "delivered");
+        return rows.length === 4 ? rows : undefined;
+      },
+      20_000,
+    );
+    // Each was logged once; the request in flight at the kill was never logged.
+    expect(delivered.map((d: { attempts: number }) => d.attempts)).toEqual([1, 1, 1, 1]);
+  }, 30_000);
+
   test("D4: two processes, one database: one request per attempt, one event id", async () => {
     const slowOnce = new Set<string>();
     const { app, receiver, serviceId } = await lab(

@@ -9,7 +9,7 @@
 import { and, eq, inArray, isNull, lt, lte, notExists, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { Database } from "../../db/client.ts";
-import { deliveries, services } from "./schema.ts";
+import { attempts, deliveries, services } from "./schema.ts";
 import type { Delivery } from "./schema.ts";
 
 const earlier = alias(deliveries, "earlier");
@@ -67,7 +67,13 @@ export async function claimDue(
   return db.write((tx) =>
     tx
       .update(deliveries)
-      .set({ leaseUntil, leaseHolder: holder, attempts: sql`${deliveries.attempts} + 1` })
+      .set({
+        leaseUntil,
+        leaseHolder: holder,
+        // Counted from the attempt log, not from the row: a process that died holding a
+        // claim never sent what it had not logged, and must not have used up an attempt.
+        attempts: sql`(SELECT count(*) FROM ${attempts} WHERE ${attempts.deliveryId} = ${deliveries.id}) + 1`,
+      })
       .where(
         and(
           inArray(
