@@ -8,13 +8,19 @@
  */
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import { settings } from "../db/schema.ts";
+import { settings, users } from "../db/schema.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { SecretKeyMismatchError, base64, keyCheckValue } from "./secrets.ts";
 import type { Clock } from "./services/clock.ts";
 import { issueApiKey } from "./services/keys.ts";
-import { countUsers, createOrganization, createUser } from "./services/users.ts";
+import {
+  countUsers,
+  createOrganization,
+  createUser,
+  findOrganizationByName,
+  findUserByLogin,
+} from "./services/users.ts";
 
 const KEY_CHECK = "kernel.secret_key_check";
 export const ADMIN_KEY_FILE = "initial-admin-api-key";
@@ -72,9 +78,23 @@ export async function ensureAdministrator(
   log: Logger,
 ): Promise<void> {
   const at = clock.now().toISOString();
+  let restored = false;
   const created = await db.write(async (tx) => {
     if ((await countUsers(tx, "admin")) > 0) return null;
-    const org = await createOrganization(tx, ADMINISTRATORS_ORG, at);
+    // An appliance without any administrator cannot be managed at all: a database
+    // that lost its last one (changed by hand, say) gets `admin` back, not a crash.
+    const existing = await findUserByLogin(tx, "admin");
+    if (existing) {
+      restored = true;
+      await tx
+        .update(users)
+        .set({ role: "admin", active: true, updatedAt: at })
+        .where(eq(users.id, existing.id));
+      return issueApiKey(tx, existing.id, at, config.adminApiKey);
+    }
+    const org =
+      (await findOrganizationByName(tx, ADMINISTRATORS_ORG)) ??
+      (await createOrganization(tx, ADMINISTRATORS_ORG, at));
     const admin = await createUser(
       tx,
       {
@@ -90,6 +110,9 @@ export async function ensureAdministrator(
     return issueApiKey(tx, admin.id, at, config.adminApiKey);
   });
   if (created === null) return;
+  if (restored) {
+    log.warn({ login: "admin" }, "the database had no administrator: admin is one again");
+  }
   if (config.adminApiKey) {
     log.info(
       { login: "admin" },

@@ -158,7 +158,7 @@ describe("durable deliveries", () => {
       20_000,
     );
     // Each was logged once; the request in flight at the kill was never logged.
-    expect(delivered.map((d: { attempts: number }) => d.attempts)).toEqual([1, 1, 1, 1]);
+    expect(delivered.map((d) => d.attempts)).toEqual([1, 1, 1, 1]);
   }, 30_000);
 
   test("D4: two processes, one database: one request per attempt, one event id", async () => {
