@@ -1,11 +1,12 @@
 /**
  * A per-source request limiter for routes anyone may call (registration,
- * sign-in): a fixed budget per rolling minute for each source address,
- * kept in this process's memory.
+ * sign-in): a fixed budget per rolling minute for each source (an IPv4
+ * address, an IPv6 /64), kept in this process's memory.
  *
  * @module
  */
 import { Problem } from "../errors.ts";
+import { clientPrefix } from "../outbound/ip.ts";
 
 export class SourceLimiter {
   private readonly hits = new Map<string, number[]>();
@@ -19,8 +20,9 @@ export class SourceLimiter {
    * Counts one request from `source`; throws the 429 problem when the source
    * sent `perMinute` requests in the last minute. 0 means no limit.
    */
-  take(source: string, perMinute: number): void {
+  take(address: string, perMinute: number): void {
     if (perMinute <= 0) return;
+    const source = clientPrefix(address);
     const now = this.now();
     const recent = (this.hits.get(source) ?? []).filter((t) => t > now - 60_000);
     if (recent.length >= perMinute) {

@@ -188,3 +188,18 @@ export function parseCidr(text: string): CidrResult {
   }
   return { ok: true, cidr: { family: ip.family, base, prefix, text: normal } };
 }
+
+/**
+ * The part of an address that names one client for rate limits and
+ * lockouts: an IPv4 address itself (also when written IPv4-mapped), and
+ * for IPv6 its /64, since one host is handed a whole /64 (RFC 6177) and
+ * could otherwise use a fresh address for every request.
+ */
+export function clientPrefix(address: string): string {
+  const ip = parseIp(address);
+  if (!ip) return address;
+  if (ip.family === 4) return formatIp(ip);
+  if (ip.value >> 32n === 0xffffn) return formatIp({ family: 4, value: ip.value & 0xffffffffn });
+  const network = (ip.value >> 64n) << 64n;
+  return `${formatIp({ family: 6, value: network })}/64`;
+}

@@ -13,6 +13,7 @@ import { open, allow } from "../../../src/http/access.ts";
 import { readForm, single } from "../../../src/http/body.ts";
 import type { AppEnv } from "../../../src/http/env.ts";
 import type { Router } from "../../../src/http/router.ts";
+import { clientPrefix } from "../../../src/outbound/ip.ts";
 import type { PluginContext } from "../../../src/plugin.ts";
 import { findUserByLogin } from "../../../src/services/users.ts";
 import { verifyPassword } from "../../user-activation/password.ts";
@@ -152,9 +153,10 @@ export function signInRoutes(ctx: PluginContext, router: Router): void {
       // The attempt counts as a failure before the password is checked, in the same
       // transaction as the check of the count: parallel guesses cannot all pass the
       // check before any is counted. A success forgives it again.
+      const client = clientPrefix(source);
       const locked = await ctx.db.write(async (tx) => {
-        const lockout = await lockoutOf(tx, ctx.clock, limits, login, source);
-        if (!lockout) await recordFailure(tx, ctx.clock, login, source);
+        const lockout = await lockoutOf(tx, ctx.clock, limits, login, client);
+        if (!lockout) await recordFailure(tx, ctx.clock, login, client);
         return lockout;
       });
       if (locked) {
