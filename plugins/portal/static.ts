@@ -53,6 +53,7 @@ button.secondary, a.button.secondary { background: #fff; color: var(--accent); }
 button.danger, a.button.danger { background: var(--bad); border-color: var(--bad); color: #fff; }
 .actions { display: flex; gap: .75rem; align-items: center; flex-wrap: wrap; }
 .actions form { margin: 0; }
+td.none { color: var(--muted); font-style: italic; }
 .status-ok { color: var(--good); font-weight: 600; }
 .status-bad { color: var(--bad); font-weight: 600; }
 dl.details { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }

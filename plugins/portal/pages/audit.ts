@@ -12,6 +12,7 @@ import type { PluginContext } from "../../../src/plugin.ts";
 import { apiFor, fieldErrors } from "../api.ts";
 import { field } from "../view/form.ts";
 import { when } from "../view/format.ts";
+import { rowsOr } from "../view/layout.ts";
 import { render } from "../view/shell.ts";
 
 const Filter = v.object({
@@ -64,7 +65,10 @@ export function auditPages(ctx: PluginContext, router: Router): void {
             </tr>
           </thead>
           <tbody>
-            ${items.map(
+            ${rowsOr(
+              items,
+              6,
+              "No audit entry matches these filters.",
               (e) =>
                 html`<tr>
                   <td>${when(e.at)}</td>

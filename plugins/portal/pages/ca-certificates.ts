@@ -14,7 +14,8 @@ import type { PluginContext } from "../../../src/plugin.ts";
 import { apiFor, expectOk } from "../api.ts";
 import type { ApiBody } from "../api.ts";
 import { actionButton, csrf, field, textArea } from "../view/form.ts";
-import { when } from "../view/format.ts";
+import { count, when } from "../view/format.ts";
+import { rowsOr } from "../view/layout.ts";
 import { formFields } from "../view/input.ts";
 import { render, tokenOf } from "../view/shell.ts";
 
@@ -45,7 +46,7 @@ async function caPage(ctx: PluginContext, c: Context<AppEnv>, state: FormState =
       </p>
       <table>
         <caption>
-          ${items.length} trusted certificates
+          ${count(items.length, "trusted certificate")}
         </caption>
         <thead>
           <tr>
@@ -57,7 +58,10 @@ async function caPage(ctx: PluginContext, c: Context<AppEnv>, state: FormState =
           </tr>
         </thead>
         <tbody>
-          ${items.map(
+          ${rowsOr(
+            items,
+            5,
+            "No CA certificate yet: outbound connections trust nothing until you add one.",
             (a) =>
               html`<tr>
                 <td class="wrap">${a.subject}</td>

@@ -9,8 +9,9 @@ import { allow } from "../../../src/http/access.ts";
 import type { Router } from "../../../src/http/router.ts";
 import type { PluginContext } from "../../../src/plugin.ts";
 import { apiFor, expectOk } from "../api.ts";
-import { when } from "../view/format.ts";
+import { readable, when } from "../view/format.ts";
 import { render } from "../view/shell.ts";
+import { serviceStatus } from "./services.ts";
 
 /** Mounts the dashboard at `/portal`. */
 export function dashboardPage(ctx: PluginContext, router: Router): void {
@@ -76,8 +77,8 @@ export function dashboardPage(ctx: PluginContext, router: Router): void {
           ${troubled.map(
             (s) =>
               html`<p class="alert">
-                Service <a href="/portal/disposition-services/${s.id}">${s.name}</a> is
-                <strong>${s.status}</strong>: ${s.last_error ?? ""}
+                Service <a href="/portal/disposition-services/${s.id}">${s.name}</a>:
+                <strong>${serviceStatus(s)}</strong>. ${s.last_error ?? ""}
               </p>`,
           )}
           ${
@@ -120,7 +121,9 @@ export function dashboardPage(ctx: PluginContext, router: Router): void {
               : html`<ul>
                   ${warnings.map(
                     (w) =>
-                      html`<li><a href="/portal/ssl#${w.iface}">${w.iface}</a>: ${w.message}</li>`,
+                      html`<li>
+                        <a href="/portal/ssl#${w.iface}">${w.iface}</a>: ${readable(w.message)}
+                      </li>`,
                   )}
                 </ul>`
           }

@@ -14,6 +14,7 @@ import type { Router } from "../../../src/http/router.ts";
 import type { PluginContext } from "../../../src/plugin.ts";
 import { apiFor, expectOk, fieldErrors } from "../api.ts";
 import { csrf, field } from "../view/form.ts";
+import { readable } from "../view/format.ts";
 import { readFormAs, typed } from "../view/input.ts";
 import type { Html } from "../view/layout.ts";
 import { render, tokenOf } from "../view/shell.ts";
@@ -28,7 +29,7 @@ const HostnameForm = v.object({
 });
 
 const warningItem = (w: any) =>
-  html`<li>${w.message} <a href="/portal/ssl#${w.interface}">Go to SSL</a></li>`;
+  html`<li>${readable(w.message)} <a href="/portal/ssl#${w.interface}">Go to SSL</a></li>`;
 const deviceItem = (d: any) =>
   html`<li class="wrap">${d.login}${d.active ? "" : " (inactive)"}</li>`;
 

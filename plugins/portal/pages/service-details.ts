@@ -16,9 +16,9 @@ import { apiFor, expectOk, fieldErrors } from "../api.ts";
 import { actionButton, csrf, formAlert } from "../view/form.ts";
 import { when } from "../view/format.ts";
 import { readFormAs, typed } from "../view/input.ts";
-import type { Html } from "../view/layout.ts";
+import { type Html, rowsOr } from "../view/layout.ts";
 import { render, tokenOf } from "../view/shell.ts";
-import { SECTION, ServiceForm, serviceFields, serviceStatus } from "./services.ts";
+import { SECTION, ServiceForm, currentError, serviceFields, serviceStatus } from "./services.ts";
 
 const RECENT = 20;
 
@@ -56,7 +56,10 @@ function deliveriesTable(items: any[]) {
       </tr>
     </thead>
     <tbody>
-      ${items.map(
+      ${rowsOr(
+        items,
+        6,
+        "No delivery yet: one is made for every change of a sample's disposition.",
         (d) =>
           html`<tr>
             <td>${when(d.created_at)}</td>
@@ -96,7 +99,8 @@ async function servicePage(
   const errors = state.errors ?? {};
   const token = tokenOf(c);
   const base = `${SECTION}/${id}`;
-  const lastError = service.last_error ? html` — ${service.last_error}` : "";
+  const error = currentError(service);
+  const lastError = error ? html` — ${error}` : "";
   return render(
     c,
     { title: `Service ${service.name}`, section: SECTION },

@@ -14,6 +14,7 @@ import type { PluginContext } from "../../../src/plugin.ts";
 import { apiFor, expectOk, fieldErrors } from "../api.ts";
 import { csrf, field, formAlert } from "../view/form.ts";
 import { when } from "../view/format.ts";
+import { rowsOr } from "../view/layout.ts";
 import { readFormAs, typed } from "../view/input.ts";
 import { render, tokenOf } from "../view/shell.ts";
 
@@ -83,19 +84,32 @@ interface FormState {
   alert?: string;
 }
 
+/** The service's last error, unless a delivery succeeded after it. */
+export function currentError(service: any): string {
+  if (!service.last_error) return "";
+  const resolved =
+    service.last_success_at &&
+    service.last_error_at &&
+    service.last_success_at > service.last_error_at;
+  return resolved ? "" : service.last_error;
+}
+
 /** How a service's state reads. */
 export function serviceStatus(service: any) {
+  const contacted = Boolean(service.last_success_at || service.last_error_at);
   const label =
     service.status === "ok"
-      ? service.enabled
-        ? "ok"
-        : "disabled"
+      ? !service.enabled
+        ? "disabled"
+        : contacted
+          ? "ok"
+          : "not contacted yet"
       : service.status === "untrusted"
         ? "untrusted: its certificate does not chain to a CA certificate"
         : "credentials rejected";
-  return html`<span class="${service.status === "ok" ? "status-ok" : "status-bad"}"
-    >${label}</span
-  >`;
+  const style =
+    service.status !== "ok" ? "status-bad" : contacted && service.enabled ? "status-ok" : "";
+  return html`<span class="${style}">${label}</span>`;
 }
 
 async function servicesPage(
@@ -123,14 +137,17 @@ async function servicesPage(
           </tr>
         </thead>
         <tbody>
-          ${(list.items as any[]).map(
+          ${rowsOr(
+            list.items as any[],
+            5,
+            "No service yet: add one below to send dispositions to AMP.",
             (s) =>
               html`<tr>
                 <td class="wrap"><a href="${SECTION}/${s.id}">${s.url}</a></td>
                 <td>${s.username}</td>
                 <td>${serviceStatus(s)}</td>
                 <td>${when(s.last_success_at)}</td>
-                <td>${s.last_error ?? ""}</td>
+                <td>${currentError(s)}</td>
               </tr>`,
           )}
         </tbody>

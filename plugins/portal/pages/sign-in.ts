@@ -71,6 +71,8 @@ function signInPage(c: Context<AppEnv>, view: SignInView, status = 200) {
             error: errors.login,
             required: true,
             autocomplete: "username",
+            // The one thing to do on this page; a login already typed moves on to the password.
+            attributes: view.login ? undefined : html` autofocus`,
           })}
           ${field({
             name: "password",
@@ -79,6 +81,7 @@ function signInPage(c: Context<AppEnv>, view: SignInView, status = 200) {
             error: errors.password,
             required: true,
             autocomplete: "current-password",
+            attributes: view.login ? html` autofocus` : undefined,
           })}
           <button type="submit">Sign in</button>
         </form>

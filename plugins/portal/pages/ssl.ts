@@ -14,7 +14,7 @@ import type { Router } from "../../../src/http/router.ts";
 import type { PluginContext } from "../../../src/plugin.ts";
 import { apiFor, expectOk, fieldErrors } from "../api.ts";
 import { csrf, field, formAlert, select } from "../view/form.ts";
-import { when } from "../view/format.ts";
+import { readable, when } from "../view/format.ts";
 import { formFields, readFormAs } from "../view/input.ts";
 import { render, tokenOf } from "../view/shell.ts";
 
@@ -100,7 +100,7 @@ async function sslPage(ctx: PluginContext, c: Context<AppEnv>, trouble?: Trouble
               : `The certificate does not name the hostname ${appliance.hostname}.`
           }
         </p>
-        ${(cert.warnings as any[]).map((w) => html`<p class="alert">${w.message}</p>`)}
+        ${(cert.warnings as any[]).map((w) => html`<p class="alert">${readable(w.message)}</p>`)}
         ${details(cert)}
         <p>
           Download: <a href="${base}/certificate.pem" download>certificate (PEM)</a>,
@@ -110,7 +110,7 @@ async function sslPage(ctx: PluginContext, c: Context<AppEnv>, trouble?: Trouble
         <h3 id="${name}-regenerate">Generate a new self-signed certificate</h3>
         <form
           method="post"
-          action="${base}/regenerate"
+          action="${base}/regenerate#${name}-regenerate"
           aria-labelledby="${name}-regenerate"
           novalidate
         >
@@ -136,7 +136,7 @@ async function sslPage(ctx: PluginContext, c: Context<AppEnv>, trouble?: Trouble
         <h3 id="${name}-upload">Upload a certificate</h3>
         <form
           method="post"
-          action="${base}/upload"
+          action="${base}/upload#${name}-upload"
           enctype="multipart/form-data"
           aria-labelledby="${name}-upload"
           novalidate
@@ -148,7 +148,18 @@ async function sslPage(ctx: PluginContext, c: Context<AppEnv>, trouble?: Trouble
       </section>`,
     );
   }
-  return render(c, { title: "SSL", section: "/portal/ssl" }, html`${sections}`, status);
+  // The fragment of the form's action brings the browser back to the refused form;
+  // this line says so at the top for whoever reads from there.
+  const refused = trouble
+    ? `The ${trouble.form === "upload" ? "upload" : "new certificate"} for the ${trouble.iface} ` +
+      "interface was refused: the form below says why. The certificate served did not change."
+    : undefined;
+  return render(
+    c,
+    { title: "SSL", section: "/portal/ssl", alert: refused },
+    html`${sections}`,
+    status,
+  );
 }
 
 const ifaceOf = (c: Context<AppEnv>) => c.req.param("iface") ?? "";

@@ -12,6 +12,7 @@ import type { PluginContext } from "../../../src/plugin.ts";
 import { apiFor, fieldErrors } from "../api.ts";
 import { field, select } from "../view/form.ts";
 import { count, when } from "../view/format.ts";
+import { rowsOr } from "../view/layout.ts";
 import { render } from "../view/shell.ts";
 
 const Filter = v.object({
@@ -90,7 +91,10 @@ export function userPages(ctx: PluginContext, router: Router): void {
             </tr>
           </thead>
           <tbody>
-            ${users.map(
+            ${rowsOr(
+              users,
+              6,
+              "No user matches this search.",
               (u) =>
                 html`<tr>
                   <td class="wrap">

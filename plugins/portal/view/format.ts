@@ -20,3 +20,8 @@ export function safeNext(next: string | undefined): string {
 export function count(n: number, singular: string, plural = `${singular}s`): string {
   return `${n} ${n === 1 ? singular : plural}`;
 }
+
+/** A message from the API with its ISO times written as {@link when} writes them. */
+export function readable(message: string): string {
+  return message.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g, (iso) => when(iso));
+}

@@ -82,3 +82,12 @@ export function page(options: PageOptions, content: Html): Html {
       </body>
     </html> `;
 }
+
+/** The rows of a table, or one row saying there are none, spanning every column. */
+export function rowsOr<T>(items: T[], columns: number, none: string, row: (item: T) => Html) {
+  return items.length > 0
+    ? items.map(row)
+    : html`<tr>
+        <td colspan="${columns}" class="none">${none}</td>
+      </tr>`;
+}
