@@ -4,9 +4,12 @@
  *
  * @module
  */
+import "reflect-metadata";
+import { X509Certificate } from "@peculiar/x509";
 import type { Appliance } from "../appliance.ts";
 import { ADMIN_KEY_FILE } from "../first-boot.ts";
 import type { Logger } from "../log.ts";
+import { certificateNames, matchesHostname } from "../pki/names.ts";
 import { boot } from "./boot.ts";
 import type { ListenOptions, Listener } from "./bun-server.ts";
 
@@ -37,6 +40,12 @@ export async function serve(
     "appliance.hostname",
   );
   const [clean, admin] = listeners;
+  const served = new X509Certificate((await appliance.tls("clean")).certificatePem);
+  const names = certificateNames(served).dns;
+  const certificateLine = matchesHostname(served, hostname)
+    ? `  certificate for ${names.join(", ")}\n`
+    : `  certificate for ${names.join(", ") || "no DNS name"}: it does not name ${hostname}; ` +
+      "regenerate or upload one before gateways connect (see GET /api/v1/appliance)\n";
   const keyHint = config.adminApiKey
     ? "the administrator's API key is PORTICO_ADMIN_API_KEY"
     : `the administrator's first API key is in ${config.dataDir}/${ADMIN_KEY_FILE} ` +
@@ -56,7 +65,7 @@ export async function serve(
   // The fingerprint line reads as `openssl x509 -noout -fingerprint -sha256` prints it.
   process.stderr.write(
     `\nPortico is serving https://${hostname}:${clean.port}/\n` +
-      `  certificate for ${hostname}\n` +
+      certificateLine +
       `  sha256 Fingerprint=${colonHex(clean.fingerprint)}\n` +
       `  download it: GET /api/v1/tls/clean/certificate.pem\n` +
       (admin
