@@ -70,9 +70,13 @@ export async function claimDue(
       .set({
         leaseUntil,
         leaseHolder: holder,
-        // Counted from the attempt log, not from the row: a process that died holding a
-        // claim never sent what it had not logged, and must not have used up an attempt.
-        attempts: sql`(SELECT count(*) FROM ${attempts} WHERE ${attempts.deliveryId} = ${deliveries.id}) + 1`,
+        // A lease that ran out without its attempt in the log belonged to a process that
+        // died before it sent that attempt (or before it saw the answer): the attempt is
+        // claimed again under its own number instead of using up another.
+        attempts: sql`CASE WHEN ${deliveries.leaseUntil} IS NOT NULL AND ${deliveries.attempts} > 0
+          AND NOT EXISTS (SELECT 1 FROM ${attempts} WHERE ${attempts.deliveryId} = ${deliveries.id}
+            AND ${attempts.attempt} = ${deliveries.attempts})
+          THEN ${deliveries.attempts} ELSE ${deliveries.attempts} + 1 END`,
       })
       .where(
         and(
