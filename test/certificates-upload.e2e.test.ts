@@ -209,8 +209,9 @@ describe("an accepted upload is served at once and verifies against the CA", () 
     expect(details.reordered).toBe(true);
   });
 
-  test("accepts PKCS#12 from openssl, as base64 JSON and as a multipart file", async () => {
-    const p12 = openssl([
+  /** The test leaf, its key and the intermediate, as `openssl pkcs12 -export` makes them. */
+  const exportPkcs12 = (passphrase: string) =>
+    openssl([
       "pkcs12",
       "-export",
       "-inkey",
@@ -220,8 +221,11 @@ describe("an accepted upload is served at once and verifies against the CA", () 
       "-certfile",
       intermediate.certPath,
       "-passout",
-      "pass:right",
+      `pass:${passphrase}`,
     ]);
+
+  test("accepts PKCS#12 from openssl, as base64 JSON and as a multipart file", async () => {
+    const p12 = exportPkcs12("right");
     await accepted({ json: { pkcs12: p12.toString("base64"), passphrase: "right" } });
     await accepted({
       multipart: multipart({ pkcs12: new Uint8Array(p12) }, { passphrase: "right" }),
@@ -229,18 +233,7 @@ describe("an accepted upload is served at once and verifies against the CA", () 
   });
 
   test("accepts an OpenSSL 3 PKCS#12 (PBES2/AES) whose passphrase is not ASCII", async () => {
-    const p12 = openssl([
-      "pkcs12",
-      "-export",
-      "-inkey",
-      leaf.keyPath,
-      "-in",
-      leaf.certPath,
-      "-certfile",
-      intermediate.certPath,
-      "-passout",
-      "pass:pässwörd",
-    ]);
+    const p12 = exportPkcs12("pässwörd");
     await accepted({ json: { pkcs12: p12.toString("base64"), passphrase: "pässwörd" } });
     await accepted({
       multipart: multipart({ pkcs12: new Uint8Array(p12) }, { passphrase: "pässwörd" }),
