@@ -172,18 +172,19 @@ const SPOILS_TRANSACTION =
   /^SQLITE_(BUSY|LOCKED|IOERR|FULL|NOMEM|CORRUPT|NOTADB|INTERRUPT|READONLY|CANTOPEN|PROTOCOL)/;
 
 function isDatabaseFault(error: unknown): boolean {
-  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && SPOILS_TRANSACTION.test(code)) return true;
-  }
-  return false;
+  return hasSqliteCode(error, SPOILS_TRANSACTION);
 }
 
 /** SQLITE_BUSY or SQLITE_LOCKED (any extended form), here or in a wrapped cause. */
 function isLockFailure(error: unknown): boolean {
+  return hasSqliteCode(error, /^SQLITE_(BUSY|LOCKED)/);
+}
+
+/** Whether the error, or one of the causes it wraps, has a `code` matching `pattern`. */
+function hasSqliteCode(error: unknown, pattern: RegExp): boolean {
   for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
+    if (typeof code === "string" && pattern.test(code)) return true;
   }
   return false;
 }
